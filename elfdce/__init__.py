@@ -1,0 +1,28 @@
+"""elfdce: read the versioned dynamic symbols of ELF files, and make ns-3 DCE work on modern Linux.
+
+Public API::
+
+    import elfdce
+    elf = elfdce.scan("/lib/x86_64-linux-gnu/libc.so.6")
+    elf.soname                      # 'libc.so.6'
+    for sym in elf.exports():       # defined, visible, version markers left out
+        sym.name, sym.version_name, sym.is_default_version, sym.type_name, sym.size
+"""
+
+from __future__ import annotations
+
+from .elf import ElfError, ElfSymbols, Symbol, SymbolVersion, read_elf
+
+__version__ = "0.1.0"
+
+
+def scan(path: str, *, relocations: bool = True) -> ElfSymbols:
+    """Read the dynamic symbols of the ELF file at ``path`` with their GNU symbol versions.
+
+    Returns an immutable `ElfSymbols`; raises `ElfError` (``"PATH: problem"``) for anything
+    that is not a readable ELF file. ``relocations=False`` skips decoding dynamic relocations.
+    """
+    return read_elf(path, relocations=relocations)
+
+
+__all__ = ["ElfError", "ElfSymbols", "Symbol", "SymbolVersion", "scan", "__version__"]

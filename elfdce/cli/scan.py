@@ -1,0 +1,168 @@
+"""``elfdce scan PATH…``: the dynamic symbols of ELF files with their GNU symbol versions."""
+
+from __future__ import annotations
+
+import sys
+
+from ..elf import ElfError, read_elf
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Sequence
+
+    from ..elf.model import ElfSymbols
+
+FORMATS = ("table", "readelf", "json")
+
+# The option table both parsers read: (flag, takes a value, choices or None, help).
+OPTIONS: tuple[tuple[str, bool, tuple[str, ...] | None, str], ...] = (
+    ("--format", True, FORMATS,
+     "table (default): readable; readelf: exactly what `readelf --dyn-syms -W` prints; "
+     "json: versioned schema (elfdce/schemas/scan.schema.json)"),
+    ("--json", False, None, "same as --format json"),
+    ("--defined", False, None, "only defined symbols (version markers included)"),
+    ("--undefined", False, None, "only imported symbols"),
+    ("--version-node", True, None, "only symbols at version NAME (e.g. GLIBC_2.2.5)"),
+)
+
+
+class ScanArgs:
+    """Parsed `scan` arguments (what argparse would produce for the same command line)."""
+
+    __slots__ = ("paths", "format", "defined", "undefined", "version_node")
+
+    def __init__(self) -> None:
+        self.paths: list[str] = []
+        self.format = "table"
+        self.defined = False
+        self.undefined = False
+        self.version_node: str | None = None
+
+
+def configure_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the `scan` subcommand to ``sub``."""
+    p = sub.add_parser(
+        "scan",
+        help="list the versioned dynamic symbols of ELF files",
+        description="List the dynamic symbols of ELF files with their GNU symbol versions. "
+        "Exit status: 0 ok, 2 bad input or usage.",
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH", help="ELF files")
+    filters = p.add_mutually_exclusive_group()
+    for flag, takes_value, choices, text in OPTIONS:
+        dest = flag[2:].replace("-", "_")
+        target = filters if flag in ("--defined", "--undefined") else p
+        if flag == "--json":
+            target.add_argument(flag, dest="format", action="store_const", const="json", help=text)
+        elif takes_value:
+            default = "table" if flag == "--format" else None
+            metavar = "NAME" if choices is None else None
+            target.add_argument(flag, dest=dest, choices=choices, default=default, metavar=metavar,
+                                help=text)
+        else:
+            target.add_argument(flag, dest=dest, action="store_true", help=text)
+    p.set_defaults(func=execute)
+
+
+def fast_parse(argv: Sequence[str]) -> ScanArgs | None:
+    """Parse the plain spellings of `scan`'s options without importing argparse.
+
+    Returns None for anything else (help, errors, abbreviations), so argparse can answer it.
+    """
+    args = ScanArgs()
+    spec = {flag: (takes, choices) for flag, takes, choices, _ in OPTIONS}
+    i = 0
+    only_paths = False
+    while i < len(argv):
+        a = argv[i]
+        i += 1
+        if only_paths or not a.startswith("-") or a == "-":
+            args.paths.append(a)
+            continue
+        if a == "--":
+            only_paths = True
+            continue
+        flag, eq, value = a.partition("=")
+        if flag not in spec:
+            return None
+        takes, choices = spec[flag]
+        if takes:
+            if not eq:
+                if i >= len(argv) or argv[i].startswith("-"):
+                    return None
+                value = argv[i]
+                i += 1
+            if choices is not None and value not in choices:
+                return None
+            setattr(args, flag[2:].replace("-", "_"), value)
+        elif eq:
+            return None
+        elif flag == "--json":
+            args.format = "json"
+        else:
+            setattr(args, flag[2:], True)
+    if not args.paths or (args.defined and args.undefined):
+        return None
+    return args
+
+
+def execute(args: argparse.Namespace | ScanArgs) -> int:
+    """Scan every path; print one section per file; 0 if all were read, 2 if any was not."""
+    status = 0
+    results: list[ElfSymbols | ElfError] = []
+    for path in args.paths:
+        try:
+            results.append(read_elf(path, relocations=False))
+        except ElfError as err:
+            results.append(err)
+            status = 2
+    keep = None
+    if args.defined or args.undefined or args.version_node is not None:
+        from ..emit.summary import symbol_filter
+
+        keep = symbol_filter(args.defined, args.undefined, args.version_node)
+    out = sys.stdout
+    if args.format == "json":
+        from ..emit.json import scan_document, dumps
+
+        out.write(dumps(scan_document(results, keep)))
+    else:
+        for err in results:
+            if isinstance(err, ElfError):
+                out.flush()
+                print(f"elfdce: {err}", file=sys.stderr)
+        if args.format == "readelf":
+            _write_readelf(results, keep, len(args.paths) > 1)
+        else:
+            from ..emit.table import format_table
+
+            first = True
+            for r in results:
+                if isinstance(r, ElfError):
+                    continue
+                out.write(("" if first else "\n") + format_table(r, keep))
+                first = False
+    out.flush()
+    return status
+
+
+def _write_readelf(results: list[ElfSymbols | ElfError], keep, several: bool) -> None:  # type: ignore[no-untyped-def]
+    from ..emit.readelf import format_readelf
+
+    buf = sys.stdout.buffer
+    for r in results:
+        if isinstance(r, ElfError):
+            continue
+        text = format_readelf(r)
+        if keep is not None and text:
+            wanted = {s.index for s in r.symbols if keep(s)}
+            lines = text.split("\n")
+            text = "\n".join(lines[:3] + [ln for ln in lines[3:-1] if _index(ln) in wanted]) + "\n"
+        if several:
+            text = f"\nFile: {r.path}\n" + text
+        buf.write(text.encode("utf-8", "surrogateescape"))
+
+
+def _index(line: str) -> int:
+    return int(line.partition(":")[0])

@@ -1,0 +1,24 @@
+"""The ELF reader: bytes in, immutable records out. No printing, no glibc knowledge."""
+
+from .errors import ElfError
+from .model import (
+    Dynamic,
+    DynamicEntry,
+    ElfHeader,
+    ElfSymbols,
+    Relocation,
+    Section,
+    Segment,
+    Symbol,
+    SymbolVersion,
+    VersionDef,
+    VersionNeed,
+    VersionNeedAux,
+)
+from .reader import read_elf
+
+__all__ = [
+    "Dynamic", "DynamicEntry", "ElfError", "ElfHeader", "ElfSymbols", "Relocation", "Section",
+    "Segment", "Symbol", "SymbolVersion", "VersionDef", "VersionNeed", "VersionNeedAux",
+    "read_elf",
+]

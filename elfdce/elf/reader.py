@@ -1,0 +1,665 @@
+"""Parse the dynamic-linking data of an ELF file: bytes in, records out.
+
+Every offset, size and count read from the file is checked against the file before it is used,
+so a corrupt or hostile file gives one `ElfError` and never a hang, a huge allocation or another
+exception. Only the regions that are needed are copied out of the mapping.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import stat
+import struct
+
+from . import constants as C
+from .errors import ElfError
+from .model import (
+    Dynamic,
+    DynamicEntry,
+    ElfHeader,
+    ElfSymbols,
+    Relocation,
+    Section,
+    Segment,
+    Symbol,
+    SymbolVersion,
+    VersionDef,
+    VersionNeed,
+    VersionNeedAux,
+)
+
+_new = tuple.__new__
+
+
+class _Layout:
+    """Struct formats for one ELF class and byte order."""
+
+    __slots__ = (
+        "bo", "is64", "ehdr", "shdr", "phdr", "dyn", "sym", "rel", "rela", "word", "half",
+        "shdr_size", "phdr_size", "dyn_size", "sym_size", "rel_size", "rela_size", "addr_size",
+        "sym_order",
+    )
+
+    def __init__(self, is64: bool, little: bool) -> None:
+        bo = "<" if little else ">"
+        self.bo = bo
+        self.is64 = is64
+        if is64:
+            self.ehdr = struct.Struct(bo + "HHIQQQIHHHHHH")
+            self.shdr = struct.Struct(bo + "IIQQQQIIQQ")
+            self.phdr = struct.Struct(bo + "IIQQQQQQ")  # type flags offset vaddr paddr filesz memsz align
+            self.dyn = struct.Struct(bo + "qQ")
+            self.sym = struct.Struct(bo + "IBBHQQ")  # name info other shndx value size
+            self.rel = struct.Struct(bo + "QQ")
+            self.rela = struct.Struct(bo + "QQq")
+            self.addr_size = 8
+        else:
+            self.ehdr = struct.Struct(bo + "HHIIIIIHHHHHH")
+            self.shdr = struct.Struct(bo + "IIIIIIIIII")
+            self.phdr = struct.Struct(bo + "IIIIIIII")  # type offset vaddr paddr filesz memsz flags align
+            self.dyn = struct.Struct(bo + "iI")
+            self.sym = struct.Struct(bo + "IIIBBH")  # name value size info other shndx
+            self.rel = struct.Struct(bo + "II")
+            self.rela = struct.Struct(bo + "IIi")
+            self.addr_size = 4
+        self.word = struct.Struct(bo + "I")
+        self.half = struct.Struct(bo + "H")
+        self.shdr_size = self.shdr.size
+        self.phdr_size = self.phdr.size
+        self.dyn_size = self.dyn.size
+        self.sym_size = self.sym.size
+        self.rel_size = self.rel.size
+        self.rela_size = self.rela.size
+
+
+_VERDEF = struct.Struct("HHHHIII")  # byte order added per file
+_LAYOUTS: dict[tuple[bool, bool], _Layout] = {}
+
+
+def _layout(is64: bool, little: bool) -> _Layout:
+    key = (is64, little)
+    lay = _LAYOUTS.get(key)
+    if lay is None:
+        lay = _LAYOUTS[key] = _Layout(is64, little)
+    return lay
+
+
+class _File:
+    """A mapped file and the checks every read goes through."""
+
+    __slots__ = ("path", "data", "size")
+
+    def __init__(self, path: str, data: bytes | mmap.mmap, size: int) -> None:
+        self.path = path
+        self.data = data
+        self.size = size
+
+    def fail(self, problem: str) -> ElfError:
+        return ElfError(self.path, problem)
+
+    def check(self, offset: int, size: int, what: str) -> None:
+        if offset < 0 or size < 0 or offset + size > self.size:
+            raise self.fail(
+                f"{what} (offset {offset:#x}, size {size:#x}) runs past the end of the file "
+                f"({self.size:#x} bytes)"
+            )
+
+    def bytes_at(self, offset: int, size: int, what: str) -> bytes:
+        self.check(offset, size, what)
+        return self.data[offset : offset + size]
+
+
+def _open(path: str) -> _File:
+    """Map ``path`` read-only; only regular files, so a FIFO or device can never block us."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        raise ElfError(path, "no such file") from None
+    except PermissionError:
+        raise ElfError(path, "permission denied") from None
+    except OSError as exc:
+        raise ElfError(path, f"cannot open: {exc.strerror or exc}") from None
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise ElfError(path, "is a directory, not an ELF file")
+        if not stat.S_ISREG(st.st_mode):
+            raise ElfError(path, "not a regular file")
+        size = st.st_size
+        if size == 0:
+            raise ElfError(path, "empty file, not an ELF file")
+        try:
+            data: bytes | mmap.mmap = mmap.mmap(fd, 0, prot=mmap.PROT_READ)
+        except (OSError, ValueError):
+            data = os.read(fd, size)
+            size = len(data)
+        return _File(path, data, size)
+    finally:
+        os.close(fd)
+
+
+def read_elf(path: str | os.PathLike[str], *, relocations: bool = True) -> ElfSymbols:
+    """Read the dynamic symbols, versions, dynamic section and headers of the ELF file ``path``.
+
+    ``relocations=False`` skips decoding the dynamic relocations (the result then holds None).
+    Raises `ElfError` (naming the file and the problem) for anything that is not a readable ELF.
+    """
+    spath = os.fsdecode(path)
+    f = _open(spath)
+    try:
+        return _Parser(f).parse(relocations)
+    except (struct.error, IndexError, ValueError, OverflowError, MemoryError) as exc:
+        # Every read is bounds-checked first; this is the last line of defence.
+        raise ElfError(spath, f"malformed ELF data ({type(exc).__name__}: {exc})") from None
+    finally:
+        if isinstance(f.data, mmap.mmap):
+            f.data.close()
+
+
+class _Parser:
+    __slots__ = ("f", "lay", "header", "sections", "segments", "shstr")
+
+    def __init__(self, f: _File) -> None:
+        self.f = f
+
+    # -- headers ---------------------------------------------------------------------------
+
+    def parse(self, want_relocations: bool) -> ElfSymbols:
+        f = self.f
+        header = self.header = self._header()
+        sections = self._sections(header)
+        segments = self._segments(header)
+        self.sections = sections
+        self.segments = segments
+        dynamic, dynstr_for_dynamic = self._dynamic()
+        symbols: tuple[Symbol, ...] = ()
+        verdefs: tuple[VersionDef, ...] = ()
+        verneeds: tuple[VersionNeed, ...] = ()
+        dynsym_name = ""
+        if sections:
+            source = "none"
+            dynsym = next((s for s in sections if s.type == C.SHT_DYNSYM), None)
+            if dynsym is not None:
+                source = "sections"
+                dynsym_name = dynsym.name
+                symbols, verdefs, verneeds = self._symbols_from_sections(dynsym)
+        elif dynamic is not None and dynamic.has(C.DT_SYMTAB):
+            source = "dynamic"
+            symbols, verdefs, verneeds = self._symbols_from_dynamic(dynamic, dynstr_for_dynamic)
+        else:
+            source = "none"
+        relocs = None
+        if want_relocations:
+            relocs = self._relocations(dynamic, len(symbols)) if dynamic is not None else ()
+        return _new(
+            ElfSymbols,
+            (
+                f.path, header, sections, segments, dynamic, symbols, verdefs, verneeds,
+                relocs, source, dynsym_name,
+            ),
+        )
+
+    def _header(self) -> ElfHeader:
+        f = self.f
+        ident = f.data[:16]
+        if len(ident) < 4 or ident[:4] != C.ELFMAG:
+            raise f.fail("not an ELF file (no \\x7fELF magic)")
+        if len(ident) < 16:
+            raise f.fail(f"truncated ELF identification ({f.size} bytes)")
+        ei_class, ei_data = ident[4], ident[5]
+        if ei_class not in (C.ELFCLASS32, C.ELFCLASS64):
+            raise f.fail(f"unknown ELF class {ei_class}")
+        if ei_data not in (C.ELFDATA2LSB, C.ELFDATA2MSB):
+            raise f.fail(f"unknown ELF data encoding {ei_data}")
+        lay = self.lay = _layout(ei_class == C.ELFCLASS64, ei_data == C.ELFDATA2LSB)
+        f.check(16, lay.ehdr.size, "ELF header")
+        (e_type, e_machine, e_version, e_entry, e_phoff, e_shoff, e_flags, e_ehsize,
+         e_phentsize, e_phnum, e_shentsize, e_shnum, e_shstrndx) = lay.ehdr.unpack_from(f.data, 16)
+        return _new(
+            ElfHeader,
+            (
+                64 if lay.is64 else 32, ei_data == C.ELFDATA2LSB, ident[7], ident[8], e_type,
+                e_machine, e_version, e_entry, e_phoff, e_shoff, e_flags, e_ehsize, e_phentsize,
+                e_phnum, e_shentsize, e_shnum, e_shstrndx,
+            ),
+        )
+
+    def _sections(self, h: ElfHeader) -> tuple[Section, ...]:
+        f, lay = self.f, self.lay
+        if h.shoff == 0:
+            return ()
+        if h.shentsize != lay.shdr_size:
+            raise f.fail(f"section header size {h.shentsize} (expected {lay.shdr_size})")
+        count = h.shnum
+        f.check(h.shoff, lay.shdr_size, "section header table")
+        first = lay.shdr.unpack_from(f.data, h.shoff)
+        if count == 0:  # extended numbering: the count is in section 0's sh_size
+            count = first[5]
+        if count == 0:
+            return ()
+        if count > (f.size - h.shoff) // lay.shdr_size:
+            raise f.fail(
+                f"section header table ({count} entries at offset {h.shoff:#x}) runs past the "
+                f"end of the file ({f.size:#x} bytes)"
+            )
+        raw = [lay.shdr.unpack_from(f.data, h.shoff + i * lay.shdr_size) for i in range(count)]
+        shstrndx = h.shstrndx
+        if shstrndx == C.SHN_XINDEX:
+            shstrndx = first[6]
+        names: bytes = b""
+        if shstrndx != C.SHN_UNDEF:
+            if shstrndx >= count:
+                raise f.fail(f"section name table index {shstrndx} out of range ({count} sections)")
+            s = raw[shstrndx]
+            if s[1] != C.SHT_NOBITS:
+                names = f.bytes_at(s[4], s[5], "section name table")
+        out = []
+        for i, (name, typ, flags, addr, off, size, link, info, align, entsize) in enumerate(raw):
+            out.append(
+                _new(
+                    Section,
+                    (i, _cstr_or_empty(names, name), typ, flags, addr, off, size, link, info,
+                     align, entsize),
+                )
+            )
+        return tuple(out)
+
+    def _segments(self, h: ElfHeader) -> tuple[Segment, ...]:
+        f, lay = self.f, self.lay
+        count = h.phnum
+        if h.phoff == 0 or count == 0:
+            return ()
+        if count == 0xFFFF and self.sections:  # PN_XNUM: the count is in section 0's sh_info
+            count = self.sections[0].info
+        if h.phentsize != lay.phdr_size:
+            raise f.fail(f"program header size {h.phentsize} (expected {lay.phdr_size})")
+        f.check(h.phoff, count * lay.phdr_size, f"program header table ({count} entries)")
+        out = []
+        for i in range(count):
+            p = lay.phdr.unpack_from(f.data, h.phoff + i * lay.phdr_size)
+            if lay.is64:
+                typ, flags, off, vaddr, paddr, filesz, memsz, align = p
+            else:
+                typ, off, vaddr, paddr, filesz, memsz, flags, align = p
+            out.append(_new(Segment, (typ, flags, off, vaddr, paddr, filesz, memsz, align)))
+        return tuple(out)
+
+    def _vaddr_to_offset(self, addr: int, what: str) -> int:
+        for p in self.segments:
+            if p.type == C.PT_LOAD and p.vaddr <= addr < p.vaddr + p.filesz:
+                return p.offset + (addr - p.vaddr)
+        raise self.f.fail(f"{what} address {addr:#x} is not in any loadable segment")
+
+    def _section_bytes(self, sec: Section, what: str) -> bytes:
+        if sec.type == C.SHT_NOBITS:
+            raise self.f.fail(f"{what} section {sec.name or sec.index} has no data (SHT_NOBITS)")
+        return self.f.bytes_at(sec.offset, sec.size, f"{what} section {sec.name or sec.index}")
+
+    def _linked(self, sec: Section) -> Section:
+        if not 0 < sec.link < len(self.sections):
+            raise self.f.fail(f"{sec.name or sec.index}: sh_link {sec.link} names no section")
+        return self.sections[sec.link]
+
+    # -- dynamic section -------------------------------------------------------------------
+
+    def _dynamic(self) -> tuple[Dynamic | None, bytes | None]:
+        """Entries from PT_DYNAMIC (what the loader reads), else from the SHT_DYNAMIC section."""
+        f, lay = self.f, self.lay
+        pt = next((p for p in self.segments if p.type == C.PT_DYNAMIC), None)
+        sec = next((s for s in self.sections if s.type == C.SHT_DYNAMIC), None)
+        if pt is not None:
+            off, size = pt.offset, pt.filesz
+        elif sec is not None:
+            if sec.type == C.SHT_NOBITS:
+                return None, None
+            off, size = sec.offset, sec.size
+        else:
+            return None, None
+        f.check(off, size, "dynamic section")
+        entries = []
+        n = size // lay.dyn_size
+        for i in range(n):
+            tag, val = lay.dyn.unpack_from(f.data, off + i * lay.dyn_size)
+            entries.append(_new(DynamicEntry, (tag, val)))
+            if tag == C.DT_NULL:
+                break
+        tags: dict[int, int] = {}
+        for e in entries:
+            tags.setdefault(e.tag, e.value)
+        strtab: bytes | None = None
+        if sec is not None and sec.type == C.SHT_DYNAMIC and 0 < sec.link < len(self.sections):
+            link = self.sections[sec.link]
+            if link.type == C.SHT_STRTAB:
+                strtab = self._section_bytes(link, "dynamic string table")
+        if strtab is None and C.DT_STRTAB in tags and C.DT_STRSZ in tags:
+            soff = self._vaddr_to_offset(tags[C.DT_STRTAB], "DT_STRTAB")
+            strtab = f.bytes_at(soff, tags[C.DT_STRSZ], "dynamic string table (DT_STRSZ)")
+
+        def string(tag: int, value: int) -> str:
+            if strtab is None:
+                raise f.fail(f"DT_{C.DT_NAMES.get(tag, tag)} without a string table")
+            return _cstr(f, strtab, value, "dynamic string table")
+
+        needed = tuple(string(e.tag, e.value) for e in entries if e.tag == C.DT_NEEDED)
+        soname = string(C.DT_SONAME, tags[C.DT_SONAME]) if C.DT_SONAME in tags else None
+        rpath = string(C.DT_RPATH, tags[C.DT_RPATH]) if C.DT_RPATH in tags else None
+        runpath = string(C.DT_RUNPATH, tags[C.DT_RUNPATH]) if C.DT_RUNPATH in tags else None
+        dyn = _new(
+            Dynamic,
+            (tuple(entries), soname, needed, rpath, runpath, tags.get(C.DT_FLAGS, 0),
+             tags.get(C.DT_FLAGS_1, 0)),
+        )
+        return dyn, strtab
+
+    # -- symbols ---------------------------------------------------------------------------
+
+    def _symbols_from_sections(
+        self, dynsym: Section
+    ) -> tuple[tuple[Symbol, ...], tuple[VersionDef, ...], tuple[VersionNeed, ...]]:
+        f, lay = self.f, self.lay
+        if dynsym.entsize not in (0, lay.sym_size):
+            raise f.fail(f"{dynsym.name}: sh_entsize {dynsym.entsize} (expected {lay.sym_size})")
+        if dynsym.size % lay.sym_size:
+            raise f.fail(f"{dynsym.name}: size {dynsym.size:#x} is not a multiple of {lay.sym_size}")
+        symdata = self._section_bytes(dynsym, "dynamic symbol")
+        strtab = self._section_bytes(self._linked(dynsym), "dynamic string table")
+        count = len(symdata) // lay.sym_size
+        versym = None
+        verdefs: tuple[VersionDef, ...] = ()
+        verneeds: tuple[VersionNeed, ...] = ()
+        for s in self.sections:
+            if s.type == C.SHT_GNU_VERSYM and versym is None:
+                data = self._section_bytes(s, "symbol version")
+                if len(data) < 2 * count:
+                    raise f.fail(
+                        f"{s.name}: {len(data) // 2} version entries for {count} dynamic symbols"
+                    )
+                versym = struct.unpack(f"{lay.bo}{count}H", data[: 2 * count])
+            elif s.type == C.SHT_GNU_VERDEF and not verdefs:
+                vstr = self._section_bytes(self._linked(s), "version string table")
+                verdefs = self._verdefs(s.offset, s.offset + s.size, s.info, vstr, s.name)
+            elif s.type == C.SHT_GNU_VERNEED and not verneeds:
+                vstr = self._section_bytes(self._linked(s), "version string table")
+                verneeds = self._verneeds(s.offset, s.offset + s.size, s.info, vstr, s.name)
+        return self._build_symbols(symdata, count, strtab, versym, verdefs, verneeds), verdefs, verneeds
+
+    def _symbols_from_dynamic(
+        self, dyn: Dynamic, strtab: bytes | None
+    ) -> tuple[tuple[Symbol, ...], tuple[VersionDef, ...], tuple[VersionNeed, ...]]:
+        """No section headers: find everything through the dynamic entries, as ld.so does."""
+        f, lay = self.f, self.lay
+        tags: dict[int, int] = {}
+        for e in dyn.entries:
+            tags.setdefault(e.tag, e.value)
+        if strtab is None:
+            raise f.fail("DT_SYMTAB without DT_STRTAB/DT_STRSZ")
+        syment = tags.get(C.DT_SYMENT, lay.sym_size)
+        if syment != lay.sym_size:
+            raise f.fail(f"DT_SYMENT {syment} (expected {lay.sym_size})")
+        symoff = self._vaddr_to_offset(tags[C.DT_SYMTAB], "DT_SYMTAB")
+        count = self._symbol_count(tags)
+        symdata = f.bytes_at(symoff, count * lay.sym_size, f"dynamic symbol table ({count} entries)")
+        versym = None
+        if C.DT_VERSYM in tags:
+            off = self._vaddr_to_offset(tags[C.DT_VERSYM], "DT_VERSYM")
+            versym = struct.unpack(f"{lay.bo}{count}H", f.bytes_at(off, 2 * count, "DT_VERSYM table"))
+        verdefs: tuple[VersionDef, ...] = ()
+        verneeds: tuple[VersionNeed, ...] = ()
+        if C.DT_VERDEF in tags:
+            off = self._vaddr_to_offset(tags[C.DT_VERDEF], "DT_VERDEF")
+            verdefs = self._verdefs(off, f.size, tags.get(C.DT_VERDEFNUM, 0), strtab, "DT_VERDEF")
+        if C.DT_VERNEED in tags:
+            off = self._vaddr_to_offset(tags[C.DT_VERNEED], "DT_VERNEED")
+            verneeds = self._verneeds(off, f.size, tags.get(C.DT_VERNEEDNUM, 0), strtab, "DT_VERNEED")
+        return self._build_symbols(symdata, count, strtab, versym, verdefs, verneeds), verdefs, verneeds
+
+    def _symbol_count(self, tags: dict[int, int]) -> int:
+        """The number of dynamic symbols, from DT_GNU_HASH, DT_HASH or DT_MIPS_SYMTABNO."""
+        f, lay = self.f, self.lay
+        word = lay.word
+        if C.DT_GNU_HASH in tags:
+            off = self._vaddr_to_offset(tags[C.DT_GNU_HASH], "DT_GNU_HASH")
+            f.check(off, 16, "DT_GNU_HASH header")
+            nbuckets, symoffset, bloom_size, _shift = struct.unpack_from(lay.bo + "4I", f.data, off)
+            buckets_off = off + 16 + bloom_size * lay.addr_size
+            f.check(buckets_off, 4 * nbuckets, "DT_GNU_HASH buckets")
+            buckets = struct.unpack_from(f"{lay.bo}{nbuckets}I", f.data, buckets_off)
+            last = max(buckets, default=0)
+            if last < symoffset:
+                return symoffset
+            chains_off = buckets_off + 4 * nbuckets
+            i = last
+            while True:  # the chain of the highest bucket ends at the last symbol
+                pos = chains_off + 4 * (i - symoffset)
+                f.check(pos, 4, "DT_GNU_HASH chain")
+                if word.unpack_from(f.data, pos)[0] & 1:
+                    return i + 1
+                i += 1
+        if C.DT_HASH in tags:
+            off = self._vaddr_to_offset(tags[C.DT_HASH], "DT_HASH")
+            f.check(off, 8, "DT_HASH header")
+            return word.unpack_from(f.data, off + 4)[0]  # nchain
+        if C.DT_MIPS_SYMTABNO in tags and self.header.machine == C.EM_MIPS:
+            return tags[C.DT_MIPS_SYMTABNO]
+        raise f.fail("no section headers and no DT_GNU_HASH/DT_HASH to count the dynamic symbols")
+
+    def _verdefs(
+        self, start: int, end: int, count: int, strtab: bytes, what: str
+    ) -> tuple[VersionDef, ...]:
+        f, bo = self.f, self.lay.bo
+        vd = struct.Struct(bo + "HHHHIII")
+        vda = struct.Struct(bo + "II")
+        end = min(end, f.size)
+        if count > (end - start) // vd.size:
+            raise f.fail(f"{what}: {count} version definitions cannot fit in {end - start} bytes")
+        out = []
+        off = start
+        seen = set()
+        for i in range(count):
+            if off in seen:
+                raise f.fail(f"{what}: loop in the vd_next chain at offset {off:#x}")
+            seen.add(off)
+            if off < start or off + vd.size > end:
+                raise f.fail(f"{what}: version definition {i} at {off:#x} is outside the section")
+            _ver, flags, ndx, cnt, vhash, aux, nxt = vd.unpack_from(f.data, off)
+            names = []
+            aoff = off + aux
+            aseen = set()
+            for j in range(cnt):
+                if aoff in aseen:
+                    raise f.fail(f"{what}: loop in the vda_next chain at offset {aoff:#x}")
+                aseen.add(aoff)
+                if aoff < start or aoff + vda.size > end:
+                    raise f.fail(f"{what}: verdaux {j} of definition {i} is outside the section")
+                name, anext = vda.unpack_from(f.data, aoff)
+                names.append(_cstr(f, strtab, name, f"{what} names"))
+                if anext == 0:
+                    break
+                aoff += anext
+            if not names:
+                raise f.fail(f"{what}: version definition {i} has no name (vd_cnt 0)")
+            out.append(_new(VersionDef, (ndx, names[0], flags, tuple(names[1:]), vhash)))
+            if nxt == 0:
+                break
+            off += nxt
+        return tuple(out)
+
+    def _verneeds(
+        self, start: int, end: int, count: int, strtab: bytes, what: str
+    ) -> tuple[VersionNeed, ...]:
+        f, bo = self.f, self.lay.bo
+        vn = struct.Struct(bo + "HHIII")
+        vna = struct.Struct(bo + "IHHII")
+        end = min(end, f.size)
+        if count > (end - start) // vn.size:
+            raise f.fail(f"{what}: {count} version needs cannot fit in {end - start} bytes")
+        out = []
+        off = start
+        seen = set()
+        for i in range(count):
+            if off in seen:
+                raise f.fail(f"{what}: loop in the vn_next chain at offset {off:#x}")
+            seen.add(off)
+            if off < start or off + vn.size > end:
+                raise f.fail(f"{what}: version need {i} at {off:#x} is outside the section")
+            _ver, cnt, fname, aux, nxt = vn.unpack_from(f.data, off)
+            auxes = []
+            aoff = off + aux
+            aseen = set()
+            for j in range(cnt):
+                if aoff in aseen:
+                    raise f.fail(f"{what}: loop in the vna_next chain at offset {aoff:#x}")
+                aseen.add(aoff)
+                if aoff < start or aoff + vna.size > end:
+                    raise f.fail(f"{what}: vernaux {j} of need {i} is outside the section")
+                vhash, flags, other, name, anext = vna.unpack_from(f.data, aoff)
+                auxes.append(
+                    _new(VersionNeedAux, (other, _cstr(f, strtab, name, f"{what} names"), flags, vhash))
+                )
+                if anext == 0:
+                    break
+                aoff += anext
+            out.append(_new(VersionNeed, (_cstr(f, strtab, fname, f"{what} names"), tuple(auxes))))
+            if nxt == 0:
+                break
+            off += nxt
+        return tuple(out)
+
+    def _build_symbols(
+        self,
+        symdata: bytes,
+        count: int,
+        strtab: bytes,
+        versym: tuple[int, ...] | None,
+        verdefs: tuple[VersionDef, ...],
+        verneeds: tuple[VersionNeed, ...],
+    ) -> tuple[Symbol, ...]:
+        f, lay = self.f, self.lay
+        if lay.is64:
+            rows = list(lay.sym.iter_unpack(symdata))
+        else:  # 32-bit order is name value size info other shndx
+            rows = [(n, i, o, x, v, s) for n, v, s, i, o, x in lay.sym.iter_unpack(symdata)]
+        if versym is None:
+            versym = (0,) * count
+        # One shared SymbolVersion per (versym value, defined?) pair: ~50 in libc.so.6.
+        table = _VersionTable(verdefs, verneeds)
+        defined = {v: table.get(v, True) for v in set(versym)}
+        undefined = {v: table.get(v, False) for v in set(versym)}
+        Sym = Symbol
+        text = strtab.decode("ascii") if strtab.isascii() else None
+        if (
+            text is not None
+            and text.endswith("\0")
+            and max((r[0] for r in rows), default=0) < len(text)
+        ):
+            # Every offset is inside a NUL-terminated table: find() cannot fail.
+            find = text.find
+            return tuple(
+                [
+                    _new(
+                        Sym,
+                        (i, text[st_name : find("\0", st_name)], value, size, info, other, shndx,
+                         (defined if shndx else undefined)[vs]),
+                    )
+                    for i, (st_name, info, other, shndx, value, size), vs in zip(
+                        range(count), rows, versym
+                    )
+                ]
+            )
+        return tuple(
+            [
+                _new(
+                    Sym,
+                    (i, _cstr(f, strtab, st_name, "dynamic string table"), value, size, info,
+                     other, shndx, (defined if shndx else undefined)[vs]),
+                )
+                for i, (st_name, info, other, shndx, value, size), vs in zip(range(count), rows, versym)
+            ]
+        )
+
+    # -- relocations -----------------------------------------------------------------------
+
+    def _relocations(self, dyn: Dynamic, nsyms: int) -> tuple[Relocation, ...]:
+        f, lay = self.f, self.lay
+        tags: dict[int, int] = {}
+        for e in dyn.entries:
+            tags.setdefault(e.tag, e.value)
+        tables = []
+        jmprel = None
+        if C.DT_JMPREL in tags and tags.get(C.DT_PLTRELSZ):
+            start = self._vaddr_to_offset(tags[C.DT_JMPREL], "DT_JMPREL")
+            jmprel = (start, start + tags[C.DT_PLTRELSZ])
+        for tag, sz_tag, kind in ((C.DT_RELA, C.DT_RELASZ, "rela"), (C.DT_REL, C.DT_RELSZ, "rel")):
+            if tag in tags and tags.get(sz_tag):
+                start = self._vaddr_to_offset(tags[tag], f"DT_{C.DT_NAMES[tag]}")
+                end = start + tags[sz_tag]
+                if jmprel is not None and start <= jmprel[0] < end:
+                    end = jmprel[0]  # some linkers make DT_RELASZ cover .rela.plt as well
+                tables.append((kind, kind, start, end))
+        if jmprel is not None:
+            kind = "rela" if tags.get(C.DT_PLTREL, C.DT_RELA) == C.DT_RELA else "rel"
+            tables.append(("jmprel", kind, jmprel[0], jmprel[1]))
+        mips64 = lay.is64 and self.header.machine == C.EM_MIPS
+        out: list[Relocation] = []
+        for table, kind, start, end in tables:
+            st = lay.rela if kind == "rela" else lay.rel
+            f.check(start, end - start, f"{table} relocation table")
+            usable = (end - start) - (end - start) % st.size
+            for row in st.iter_unpack(f.data[start : start + usable]):
+                r_offset, r_info = row[0], row[1]
+                addend = row[2] if kind == "rela" else None
+                if mips64:  # MIPS64 r_info: 32-bit sym, then ssym, type3, type2, type bytes
+                    raw = r_info.to_bytes(8, "little" if lay.bo == "<" else "big")
+                    sym = int.from_bytes(raw[:4], "little" if lay.bo == "<" else "big")
+                    rtype = raw[7]
+                elif lay.is64:
+                    sym, rtype = r_info >> 32, r_info & 0xFFFFFFFF
+                else:
+                    sym, rtype = r_info >> 8, r_info & 0xFF
+                out.append(_new(Relocation, (table, r_offset, rtype, sym, addend)))
+        return tuple(out)
+
+
+def _cstr(f: _File, table: bytes, offset: int, what: str) -> str:
+    """The NUL-terminated string at ``offset``; non-UTF-8 bytes kept as surrogate escapes."""
+    if offset >= len(table):
+        raise f.fail(f"string offset {offset:#x} is past the end of the {what} ({len(table):#x} bytes)")
+    end = table.find(b"\0", offset)
+    if end < 0:
+        raise f.fail(f"the string at {offset:#x} in the {what} has no terminating NUL")
+    return table[offset:end].decode("utf-8", "surrogateescape")
+
+
+def _cstr_or_empty(table: bytes, offset: int) -> str:
+    if offset >= len(table):
+        return ""
+    end = table.find(b"\0", offset)
+    return table[offset : end if end >= 0 else len(table)].decode("utf-8", "surrogateescape")
+
+
+class _VersionTable:
+    """versym values to `SymbolVersion` records.
+
+    Resolution follows binutils' get_symbol_version_string: a defined symbol's index is looked
+    up among the version definitions first, then (for defined COPY-relocated data, and for
+    imports) among the needed versions.
+    """
+
+    __slots__ = ("defs", "needs")
+
+    def __init__(self, verdefs: tuple[VersionDef, ...], verneeds: tuple[VersionNeed, ...]) -> None:
+        self.defs = {d.index: d.name for d in verdefs}
+        self.needs = {a.index: (a.name, n.file) for n in verneeds for a in n.versions}
+
+    def get(self, versym: int, defined: bool) -> SymbolVersion | None:
+        index = versym & C.VERSYM_VERSION
+        hidden = bool(versym & C.VERSYM_HIDDEN)
+        if index <= C.VER_NDX_GLOBAL:
+            return None
+        if defined and index in self.defs:
+            return _new(SymbolVersion, (index, self.defs[index], hidden, None))
+        if index in self.needs:
+            name, file = self.needs[index]
+            return _new(SymbolVersion, (index, name, hidden, file))
+        return None

@@ -1,0 +1,1 @@
+"""Human and machine descriptions of reader results, kept apart from parsing."""

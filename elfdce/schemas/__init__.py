@@ -1,0 +1,1 @@
+"""JSON schemas of elfdce's outputs (package data)."""
