@@ -8,7 +8,7 @@ import os
 SYSTEM_DIRS = ("/usr/lib", "/usr/bin", "/usr/sbin", "/usr/libexec")
 
 # Debian cross libcs (apt-get install libc6-<arch>-cross): triplet directories under /usr.
-CROSS_LIBS = ("libc.so.6", "libm.so.6", "ld-*.so*")
+CROSS_LIBS = ("libc.so.6", "libm.so.6", "ld-*.so*", "ld.so.*", "ld64.so.*")
 
 
 def is_elf(path: str) -> bool:

@@ -31,6 +31,8 @@ from .model import (
 
 _new = tuple.__new__
 
+INTERNAL_ERROR = "elfdce could not parse this file (internal error, please report it)"
+
 
 class _Layout:
     """Struct formats for one ELF class and byte order."""
@@ -145,16 +147,28 @@ def read_elf(path: str | os.PathLike[str], *, relocations: bool = True) -> ElfSy
     ``relocations=False`` skips decoding the dynamic relocations (the result then holds None).
     Raises `ElfError` (naming the file and the problem) for anything that is not a readable ELF.
     """
-    spath = os.fsdecode(path)
-    f = _open(spath)
+    f = _open(os.fsdecode(path))
     try:
-        return _Parser(f).parse(relocations)
-    except (struct.error, IndexError, ValueError, OverflowError, MemoryError) as exc:
-        # Every read is bounds-checked first; this is the last line of defence.
-        raise ElfError(spath, f"malformed ELF data ({type(exc).__name__}: {exc})") from None
+        return _parse(f, relocations)
     finally:
         if isinstance(f.data, mmap.mmap):
             f.data.close()
+
+
+def read_elf_bytes(data: bytes, path: str = "<bytes>", *, relocations: bool = True) -> ElfSymbols:
+    """`read_elf` for an image already in memory; ``path`` only names it in errors and results."""
+    if not data:
+        raise ElfError(path, "empty file, not an ELF file")
+    return _parse(_File(path, bytes(data), len(data)), relocations)
+
+
+def _parse(f: _File, relocations: bool) -> ElfSymbols:
+    try:
+        return _Parser(f).parse(relocations)
+    except (struct.error, IndexError, KeyError, ValueError, OverflowError, MemoryError) as exc:
+        # Every read is bounds-checked first, so this is a bug of ours: still one clean line for
+        # the user, and the fuzz tests fail on this wording.
+        raise f.fail(f"{INTERNAL_ERROR} ({type(exc).__name__}: {exc})") from None
 
 
 class _Parser:
