@@ -70,19 +70,21 @@ def fast_parse(argv: Sequence[str]) -> ScanArgs | None:
 
     Returns None for anything else (help, errors, abbreviations), so argparse can answer it.
     """
+    if "--" in argv:  # argparse has its own rules for "--": let it apply them
+        return None
     args = ScanArgs()
     spec = {flag: (takes, choices) for flag, takes, choices, _ in OPTIONS}
     i = 0
-    only_paths = False
+    paths_closed = False  # argparse takes PATH... as one run: no paths after a later option
     while i < len(argv):
         a = argv[i]
         i += 1
-        if only_paths or not a.startswith("-") or a == "-":
+        if not a.startswith("-") or a == "-":
+            if paths_closed:
+                return None
             args.paths.append(a)
             continue
-        if a == "--":
-            only_paths = True
-            continue
+        paths_closed = bool(args.paths)
         flag, eq, value = a.partition("=")
         if flag not in spec:
             return None

@@ -182,10 +182,8 @@ class _Parser:
     def parse(self, want_relocations: bool) -> ElfSymbols:
         f = self.f
         header = self.header = self._header()
-        sections = self._sections(header)
-        segments = self._segments(header)
-        self.sections = sections
-        self.segments = segments
+        sections = self.sections = self._sections(header)
+        segments = self.segments = self._segments(header)  # PN_XNUM needs the sections
         dynamic, dynstr_for_dynamic = self._dynamic()
         symbols: tuple[Symbol, ...] = ()
         verdefs: tuple[VersionDef, ...] = ()
@@ -431,7 +429,6 @@ class _Parser:
     def _symbol_count(self, tags: dict[int, int]) -> int:
         """The number of dynamic symbols, from DT_GNU_HASH, DT_HASH or DT_MIPS_SYMTABNO."""
         f, lay = self.f, self.lay
-        word = lay.word
         if C.DT_GNU_HASH in tags:
             off = self._vaddr_to_offset(tags[C.DT_GNU_HASH], "DT_GNU_HASH")
             f.check(off, 16, "DT_GNU_HASH header")
@@ -442,18 +439,22 @@ class _Parser:
             last = max(buckets, default=0)
             if last < symoffset:
                 return symoffset
-            chains_off = buckets_off + 4 * nbuckets
+            # The chain of the highest bucket ends (low bit set) at the last symbol.
+            pos = buckets_off + 4 * nbuckets + 4 * (last - symoffset)
             i = last
-            while True:  # the chain of the highest bucket ends at the last symbol
-                pos = chains_off + 4 * (i - symoffset)
-                f.check(pos, 4, "DT_GNU_HASH chain")
-                if word.unpack_from(f.data, pos)[0] & 1:
-                    return i + 1
-                i += 1
+            while True:
+                n = min(4096, (f.size - pos) // 4)
+                if n <= 0:
+                    raise f.fail("DT_GNU_HASH chain runs past the end of the file")
+                for value in struct.unpack_from(f"{lay.bo}{n}I", f.data, pos):
+                    if value & 1:
+                        return i + 1
+                    i += 1
+                pos += 4 * n
         if C.DT_HASH in tags:
             off = self._vaddr_to_offset(tags[C.DT_HASH], "DT_HASH")
             f.check(off, 8, "DT_HASH header")
-            return word.unpack_from(f.data, off + 4)[0]  # nchain
+            return lay.word.unpack_from(f.data, off + 4)[0]  # nchain
         if C.DT_MIPS_SYMTABNO in tags and self.header.machine == C.EM_MIPS:
             return tags[C.DT_MIPS_SYMTABNO]
         raise f.fail("no section headers and no DT_GNU_HASH/DT_HASH to count the dynamic symbols")
@@ -469,21 +470,15 @@ class _Parser:
             raise f.fail(f"{what}: {count} version definitions cannot fit in {end - start} bytes")
         out = []
         off = start
-        seen = set()
+        # vd_next/vda_next are unsigned and 0 ends a chain, so offsets only grow: a chain cannot
+        # loop here (a reader with wrapping 32-bit pointers can), and the counts bound the walk.
         for i in range(count):
-            if off in seen:
-                raise f.fail(f"{what}: loop in the vd_next chain at offset {off:#x}")
-            seen.add(off)
             if off < start or off + vd.size > end:
                 raise f.fail(f"{what}: version definition {i} at {off:#x} is outside the section")
             _ver, flags, ndx, cnt, vhash, aux, nxt = vd.unpack_from(f.data, off)
             names = []
             aoff = off + aux
-            aseen = set()
             for j in range(cnt):
-                if aoff in aseen:
-                    raise f.fail(f"{what}: loop in the vda_next chain at offset {aoff:#x}")
-                aseen.add(aoff)
                 if aoff < start or aoff + vda.size > end:
                     raise f.fail(f"{what}: verdaux {j} of definition {i} is outside the section")
                 name, anext = vda.unpack_from(f.data, aoff)
@@ -510,21 +505,13 @@ class _Parser:
             raise f.fail(f"{what}: {count} version needs cannot fit in {end - start} bytes")
         out = []
         off = start
-        seen = set()
-        for i in range(count):
-            if off in seen:
-                raise f.fail(f"{what}: loop in the vn_next chain at offset {off:#x}")
-            seen.add(off)
+        for i in range(count):  # offsets only grow, as in _verdefs
             if off < start or off + vn.size > end:
                 raise f.fail(f"{what}: version need {i} at {off:#x} is outside the section")
             _ver, cnt, fname, aux, nxt = vn.unpack_from(f.data, off)
             auxes = []
             aoff = off + aux
-            aseen = set()
             for j in range(cnt):
-                if aoff in aseen:
-                    raise f.fail(f"{what}: loop in the vna_next chain at offset {aoff:#x}")
-                aseen.add(aoff)
                 if aoff < start or aoff + vna.size > end:
                     raise f.fail(f"{what}: vernaux {j} of need {i} is outside the section")
                 vhash, flags, other, name, anext = vna.unpack_from(f.data, aoff)

@@ -1,0 +1,220 @@
+"""Bad input: one ElfError naming the file and the problem; from the CLI one stderr line, exit 2."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tracemalloc
+
+import pytest
+
+from elfpatch import Image
+
+from elfdce.elf import ElfError, read_elf, read_elf_bytes
+from elfdce.elf.reader import INTERNAL_ERROR
+
+
+def expect_error(data: bytes, *words: str, name: str = "crafted.so") -> ElfError:
+    """Parse ``data``; it must fail with an ElfError naming the file and containing ``words``.
+
+    Memory is watched too: a corrupt count must never make the reader allocate more than the
+    file's size (plus the fixed cost of the result structures).
+    """
+    tracemalloc.start()
+    try:
+        with pytest.raises(ElfError) as info:
+            read_elf_bytes(data, name)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    err = info.value
+    text = str(err)
+    assert text.startswith(f"{name}: ") and "\n" not in text
+    assert INTERNAL_ERROR not in text
+    for w in words:
+        assert w in text, f"{w!r} not in {text!r}"
+    assert peak < 3 * len(data) + (4 << 20), f"peak allocation {peak} for a {len(data)}-byte file"
+    return err
+
+
+@pytest.fixture
+def lib(versioned_lib) -> Image:
+    return Image(open(versioned_lib, "rb").read())
+
+
+@pytest.fixture
+def prog(versioned_program) -> Image:
+    return Image(open(versioned_program, "rb").read())
+
+
+def test_missing_file():
+    with pytest.raises(ElfError, match=r"^/nonexistent/x\.so: no such file$"):
+        read_elf("/nonexistent/x.so")
+
+
+def test_directory(tmp_path):
+    with pytest.raises(ElfError, match="is a directory"):
+        read_elf(str(tmp_path))
+
+
+def test_fifo_is_refused_without_blocking(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    # A reader that opened this for reading without O_NONBLOCK would hang here.
+    with pytest.raises(ElfError, match="not a regular file"):
+        read_elf(str(fifo))
+
+
+def test_empty_and_non_elf_files(tmp_path):
+    empty = tmp_path / "empty"
+    empty.write_bytes(b"")
+    with pytest.raises(ElfError, match="empty file"):
+        read_elf(str(empty))
+    text = tmp_path / "script.sh"
+    text.write_bytes(b"#!/bin/sh\necho hello\n")
+    with pytest.raises(ElfError, match="not an ELF file"):
+        read_elf(str(text))
+
+
+def test_unknown_class_and_encoding(lib):
+    data = lib.bytes()
+    expect_error(data[:4] + b"\x07" + data[5:], "unknown ELF class 7")
+    expect_error(data[:5] + b"\x09" + data[6:], "unknown ELF data encoding 9")
+
+
+@pytest.mark.parametrize("size", [3, 10, 16, 40, 63])
+def test_truncated_inside_the_elf_header(lib, size):
+    expect_error(lib.bytes()[:size])
+
+
+def test_truncated_before_the_section_headers(lib):
+    data = lib.bytes()
+    expect_error(data[: lib.info.header.shoff + 10], "section header table", "past the end")
+
+
+def test_dynsym_offset_past_the_end(lib):
+    lib.set_section(".dynsym", "sh_offset", len(lib.data) + 100)
+    expect_error(lib.bytes(), ".dynsym", "past the end")
+
+
+def test_huge_dynsym_size(lib):
+    lib.set_section(".dynsym", "sh_size", (1 << 62) - ((1 << 62) % 24))
+    expect_error(lib.bytes(), ".dynsym", "past the end")
+
+
+def test_string_table_without_terminator(lib):
+    dynstr = lib.section(".dynstr")
+    # Cut the table inside the last string: that name loses its NUL.
+    last_start = lib.bytes()[dynstr.offset : dynstr.offset + dynstr.size - 1].rfind(b"\0") + 1
+    lib.set_section(".dynstr", "sh_size", last_start + 1)
+    expect_error(lib.bytes(), "no terminating NUL")
+
+
+def test_name_offset_past_the_string_table(lib):
+    lib.set_section(".dynstr", "sh_size", 1)
+    expect_error(lib.bytes(), "past the end of the")
+
+
+def test_versym_shorter_than_dynsym(lib):
+    lib.set_section(".gnu.version", "sh_size", 4)
+    expect_error(lib.bytes(), ".gnu.version", "version entries for 9 dynamic symbols")
+
+
+def test_verdef_chain_that_wraps_back(lib):
+    # A vd_next of -20 (mod 2**32) loops forever in a reader with wrapping 32-bit arithmetic.
+    verdef = lib.section(".gnu.version_d")
+    lib.put(verdef.offset + 16, "I", (1 << 32) - 20)
+    expect_error(lib.bytes(), ".gnu.version_d", "outside the section")
+
+
+def test_verneed_chain_that_wraps_back(prog):
+    verneed = prog.section(".gnu.version_r")
+    prog.put(verneed.offset + 12, "I", (1 << 32) - 16)
+    expect_error(prog.bytes(), ".gnu.version_r", "outside the section")
+
+
+def test_vernaux_self_loop_ends(prog):
+    # vna_next = 0 ends a chain: a self-referencing entry is simply the last one.
+    verneed = prog.section(".gnu.version_r")
+    aux = verneed.offset + prog.get(verneed.offset + 8, "I")
+    prog.put(aux + 12, "I", 0)
+    prog.put(verneed.offset + 2, "H", 0xFFFF)  # vn_cnt absurd: still bounded by the chain
+    info = read_elf_bytes(prog.bytes())
+    assert len(info.version_needs[0].versions) == 1
+
+
+def test_absurd_verdef_count(lib):
+    lib.set_section(".gnu.version_d", "sh_info", 0xFFFFFFFF)
+    expect_error(lib.bytes(), "version definitions cannot fit")
+
+
+def test_absurd_section_count(lib):
+    lib.set_header("e_shnum", 0xFFFE)
+    expect_error(lib.bytes(), "section header table", "past the end")
+
+
+def test_absurd_program_header_count(lib):
+    lib.set_header("e_phnum", 0xFFFE)
+    expect_error(lib.bytes(), "program header table", "past the end")
+
+
+def test_section_name_index_out_of_range(lib):
+    lib.set_header("e_shstrndx", 0x7000)
+    expect_error(lib.bytes(), "section name table index")
+
+
+def test_dynsym_link_out_of_range(lib):
+    lib.set_section(".dynsym", "sh_link", 999)
+    expect_error(lib.bytes(), "sh_link 999")
+
+
+def test_wrong_symbol_entry_size(lib):
+    lib.set_section(".dynsym", "sh_entsize", 7)
+    expect_error(lib.bytes(), "sh_entsize 7")
+
+
+def test_no_section_headers_and_no_hash(lib):
+    lib.strip_section_headers()
+    data = lib.bytes()
+    # turn DT_GNU_HASH/DT_HASH into DT_DEBUG entries: nothing is left to count the symbols
+    info = read_elf_bytes(data)
+    dyn = next(p for p in info.segments if p.type == 2)
+    step = 16 if lib.is64 else 8
+    for off in range(dyn.offset, dyn.offset + dyn.filesz, step):
+        tag = lib.get(off, "q" if lib.is64 else "i")
+        if tag in (4, 0x6FFFFEF5):
+            lib.put(off, "q" if lib.is64 else "i", 21)
+    expect_error(lib.bytes(), "DT_GNU_HASH/DT_HASH")
+
+
+@pytest.mark.parametrize("make", ["missing", "directory", "text", "truncated"])
+def test_cli_reports_one_line_and_exits_2(tmp_path, lib, make):
+    path = tmp_path / "input"
+    if make == "directory":
+        path.mkdir()
+    elif make == "text":
+        path.write_text("hello\n")
+    elif make == "truncated":
+        path.write_bytes(lib.bytes()[:200])
+    proc = subprocess.run([sys.executable, "-m", "elfdce", "scan", str(path)],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"elfdce: {path}: "), proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_cli_keeps_going_after_a_bad_file(tmp_path, versioned_lib):
+    proc = subprocess.run(
+        [sys.executable, "-m", "elfdce", "scan", "--format", "readelf", "/nonexistent", versioned_lib],
+        capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert "foo@@V2" in proc.stdout
+    assert proc.stderr.strip() == "elfdce: /nonexistent: no such file"
+
+
+def test_cli_usage_error_exits_2():
+    proc = subprocess.run([sys.executable, "-m", "elfdce", "scan", "--bogus", "x"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "usage:" in proc.stderr
