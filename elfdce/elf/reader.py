@@ -7,6 +7,7 @@ exception. Only the regions that are needed are copied out of the mapping.
 
 from __future__ import annotations
 
+import gc
 import mmap
 import os
 import stat
@@ -163,12 +164,20 @@ def read_elf_bytes(data: bytes, path: str = "<bytes>", *, relocations: bool = Tr
 
 
 def _parse(f: _File, relocations: bool) -> ElfSymbols:
+    # The parse allocates thousands of small acyclic tuples; pausing the cyclic collector
+    # meanwhile saves ~0.8 ms of ~3 ms on libc.so.6 (its generation-0 passes find nothing here).
+    collecting = gc.isenabled()
+    if collecting:
+        gc.disable()
     try:
         return _Parser(f).parse(relocations)
     except (struct.error, IndexError, KeyError, ValueError, OverflowError, MemoryError) as exc:
         # Every read is bounds-checked first, so this is a bug of ours: still one clean line for
         # the user, and the fuzz tests fail on this wording.
         raise f.fail(f"{INTERNAL_ERROR} ({type(exc).__name__}: {exc})") from None
+    finally:
+        if collecting:
+            gc.enable()
 
 
 class _Parser:

@@ -157,50 +157,51 @@ def format_readelf(elf: ElfSymbols) -> str:
     else:
         lines.append("   Num:    Value  Size Type    Bind   Vis      Ndx Name")
         value_fmt = "%08x"
-    types: dict[int, str] = {}
-    binds: dict[int, str] = {}
+    # Per-value caches: a file has few distinct st_info/st_other/st_shndx/version values, and
+    # the symbols are tuples, so unpacking beats attribute access (this loop is the hot path of
+    # `scan --format readelf`).
+    kinds: dict[int, str] = {}
+    visibility: dict[int, str] = {}
     ndxs: dict[int, str] = {}
+    suffixes: dict[object, tuple[str, str | None]] = {}
     sections = elf.sections
     append = lines.append
-    for s in elf.symbols:
-        info = s.info
-        t = info & 0xF
-        tn = types.get(t)
-        if tn is None:
-            tn = types[t] = _type_name(t, machine, osabi)
-        b = info >> 4
-        bn = binds.get(b)
-        if bn is None:
-            bn = binds[b] = _bind_name(b, osabi)
-        other = s.other
-        if solaris:
-            vis = _SOLARIS_VIS.get(other, "<unknown>")
-        else:
-            vis = _VIS[other & 3]
-            if other & ~3:
-                vis = f"{vis:<7} [{_other_name(other & ~3, machine)}] "
-        shndx = s.shndx
+    for index, name, value, size, info, other, shndx, version in elf.symbols:
+        kind = kinds.get(info)
+        if kind is None:
+            tn = _type_name(info & 0xF, machine, osabi)
+            kind = kinds[info] = "%-7s %-6s" % (tn, _bind_name(info >> 4, osabi))
+        vis = visibility.get(other)
+        if vis is None:
+            if solaris:
+                vis = _SOLARIS_VIS.get(other, "<unknown>")
+            else:
+                vis = _VIS[other & 3]
+                if other & ~3:
+                    vis = f"{vis:<7} [{_other_name(other & ~3, machine)}] "
+            vis = visibility[other] = "%-7s" % vis
         nx = ndxs.get(shndx)
         if nx is None:
-            nx = ndxs[shndx] = _index_name(shndx, machine, shnum)
-        size = s.size
-        size_s = "%5d" % size if size <= 99999 else "0x%x" % size
-        name = s.name
-        if t == C.STT_SECTION and not name and shndx < shnum:
+            nx = ndxs[shndx] = "%4s" % _index_name(shndx, machine, shnum)
+        if not name and info & 0xF == C.STT_SECTION and shndx < shnum:
             name = sections[shndx].name
-        v = s.version
-        if v is None:
-            label = name
-        elif v.needed_from is not None:
-            label = f"{name}@{v.name} ({v.index})"
-        elif v.name == name:  # readelf prints no version for a version-node marker
+        if version is None:
             label = name
         else:
-            label = f"{name}{'@' if v.hidden else '@@'}{v.name}"
-        if not label.isascii() or not label.isprintable():
+            cached = suffixes.get(version)
+            if cached is None:
+                vindex, vname, hidden, needed_from = version
+                if needed_from is not None:
+                    cached = (f"@{vname} ({vindex})", None)
+                else:  # a marker (name == its own version node) is printed bare
+                    cached = (("@" if hidden else "@@") + vname, vname)
+                suffixes[version] = cached
+            label = name if name == cached[1] else name + cached[0]
+        if not label.isprintable():
             label = _printable(label)
         append(
-            "%6d: %s %s %-7s %-6s %-7s %4s %s"
-            % (s.index, value_fmt % s.value, size_s, tn, bn, vis, nx, label)
+            "%6d: %s %s %s %s %s %s"
+            % (index, value_fmt % value, "%5d" % size if size <= 99999 else "0x%x" % size,
+               kind, vis, nx, label)
         )
     return "\n".join(lines) + "\n"

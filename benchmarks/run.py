@@ -1,0 +1,155 @@
+"""elfdce's speed budgets, measured against readelf in the same run.
+
+    python benchmarks/run.py [--runs N] [--lib PATH] [--no-save]
+
+1. Whole process: ``python -m elfdce scan --format readelf LIB`` and ``readelf --dyn-syms -W LIB``,
+   interleaved run by run (so both see the same machine load); medians and their ratio. The
+   interpreter's own start (``python -c pass``, and ``python -m`` of an empty module) is measured
+   in the same loop, since it bounds what any Python tool can reach.
+2. In process: ``elfdce.scan()`` of libc.so.6 and of the four other libraries DCE replaces.
+
+Budgets (issue #2): whole process <= 1.0x readelf; in-process libc.so.6 <= 3 ms.
+Writes benchmarks/results/<date>.json and prints a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import compileall
+import datetime
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, ROOT)
+
+import elfdce  # noqa: E402
+
+FIVE = ("libc.so.6", "libpthread.so.0", "librt.so.1", "libm.so.6", "libdl.so.2")
+
+
+def multiarch_dir() -> str:
+    """The directory of this machine's libc.so.6 (Debian multiarch layout first)."""
+    triplet = f"{platform.machine()}-linux-gnu"
+    for d in (f"/lib/{triplet}", f"/usr/lib/{triplet}", "/lib64", "/usr/lib64", "/lib", "/usr/lib"):
+        if os.path.exists(os.path.join(d, "libc.so.6")):
+            return d
+    raise SystemExit("no libc.so.6 found")
+
+
+def wall(cmd: list[str], cwd: str | None = None) -> float:
+    t = time.perf_counter()
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, cwd=cwd)
+    return time.perf_counter() - t
+
+
+def whole_process(lib: str, runs: int) -> dict[str, list[float]]:
+    """Interleaved wall times (seconds) of each command, ``runs`` each after 3 warm-ups."""
+    empty = tempfile.mkdtemp(prefix="elfdce-bench-")
+    with open(os.path.join(empty, "elfdce_empty_module.py"), "w") as f:
+        f.write("")
+    compileall.compile_dir(empty, quiet=1)
+    py = sys.executable
+    commands = {
+        "readelf --dyn-syms -W": ["readelf", "--dyn-syms", "-W", lib],
+        "python -m elfdce scan --format readelf": [py, "-m", "elfdce", "scan", "--format",
+                                                   "readelf", lib],
+        "python -c pass": [py, "-c", "pass"],
+        "python -m <empty module>": [py, "-m", "elfdce_empty_module"],
+    }
+    cwd = {"python -m <empty module>": empty}
+    times: dict[str, list[float]] = {k: [] for k in commands}
+    for i in range(runs + 3):
+        order = list(commands.items())
+        if i % 2:
+            order.reverse()
+        for name, cmd in order:
+            t = wall(cmd, cwd.get(name))
+            if i >= 3:
+                times[name].append(t)
+    return times
+
+
+def in_process(paths: list[str], runs: int) -> dict[str, list[float]]:
+    out = {}
+    for p in paths:
+        elfdce.scan(p)
+        ts = []
+        for _ in range(runs):
+            t = time.perf_counter()
+            elfdce.scan(p)
+            ts.append(time.perf_counter() - t)
+        out[p] = ts
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--runs", type=int, default=21, help="runs per command (>= 15)")
+    ap.add_argument("--lib", default=None, help="library to scan (default: this libc.so.6)")
+    ap.add_argument("--no-save", action="store_true", help="do not write benchmarks/results/")
+    args = ap.parse_args()
+    libdir = multiarch_dir()
+    lib = args.lib or os.path.join(libdir, "libc.so.6")
+    # Installed packages carry bytecode; make sure a source checkout does too (with
+    # PYTHONDONTWRITEBYTECODE set, nothing else would write it and every start would recompile).
+    compileall.compile_dir(os.path.dirname(elfdce.__file__), quiet=1)
+
+    wp = whole_process(lib, max(args.runs, 15))
+    med = {k: statistics.median(v) * 1e3 for k, v in wp.items()}
+    readelf = med["readelf --dyn-syms -W"]
+    five = [os.path.join(libdir, n) for n in FIVE if os.path.exists(os.path.join(libdir, n))]
+    ip = in_process(five, 50)
+    ip_med = {p: statistics.median(v) * 1e3 for p, v in ip.items()}
+
+    nsyms = len(elfdce.scan(lib, relocations=False).symbols)
+    print(f"## elfdce scan vs readelf ({os.path.basename(lib)}, {nsyms} dynamic symbols; "
+          f"{max(args.runs, 15)} interleaved runs each)\n")
+    print("| command | median (ms) | ratio to readelf |")
+    print("|---|---:|---:|")
+    for k, v in med.items():
+        print(f"| `{k}` | {v:.1f} | {v / readelf:.2f}x |")
+    print("\n## in-process `elfdce.scan()` (median of 50)\n")
+    print("| library | symbols | median (ms) |")
+    print("|---|---:|---:|")
+    for p, v in ip_med.items():
+        n = len(elfdce.scan(p).symbols)
+        print(f"| {os.path.basename(p)} | {n} | {v:.2f} |")
+    ratio = med["python -m elfdce scan --format readelf"] / readelf
+    libc_ms = ip_med.get(os.path.join(libdir, "libc.so.6"))
+    print(f"\nbudgets: whole process {ratio:.2f}x readelf (target <= 1.0x); "
+          f"in-process libc.so.6 {libc_ms:.2f} ms (target <= 3 ms)")
+    print(f"machine: {platform.node() or '?'}, {os.cpu_count()} cores, {platform.platform()}, "
+          f"Python {platform.python_version()} ({sys.executable})")
+
+    if not args.no_save:
+        os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
+        path = os.path.join(HERE, "results", f"{datetime.date.today().isoformat()}.json")
+        doc = {
+            "date": datetime.datetime.now().isoformat(timespec="seconds"),
+            "machine": {"cores": os.cpu_count(), "platform": platform.platform(),
+                        "python": platform.python_version(), "executable": sys.executable},
+            "library": lib,
+            "whole_process_ms": {k: sorted(round(x * 1e3, 3) for x in v) for k, v in wp.items()},
+            "whole_process_median_ms": med,
+            "ratio_scan_to_readelf": ratio,
+            "in_process_median_ms": ip_med,
+        }
+        tmp = path + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(doc, f, indent=1)
+            f.write("\n")
+        os.replace(tmp, path)
+        print(f"saved {os.path.relpath(path, ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
