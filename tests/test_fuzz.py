@@ -1,9 +1,10 @@
 """Robustness: mutated real ELF files give a result or an ElfError, never another exception,
 never a hang (hypothesis deadline: 1 s a case).
 
-The full run (slow-marked, CI runs it) tries 2,500 mutations on each of 8 real files (32/64-bit,
-little/big endian, MIPS64's odd relocation layout, a program with verneed and COPY relocations):
-20,000 cases. The quick run tries 150 each.
+The full run (slow-marked, CI runs it) tries 2,000 mutations on each of 10 real files (32/64-bit,
+little/big endian, MIPS64's odd relocation layout, a program with verneed and COPY relocations,
+and two copies without section headers, read through PT_DYNAMIC): 20,000 cases. The quick run
+tries 150 each.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from elfpatch import Image
+
 from elfdce.elf import ElfError, read_elf_bytes
 from elfdce.elf.reader import INTERNAL_ERROR
 from elfdce.emit.json import file_dict
@@ -24,6 +27,8 @@ from elfdce.emit.table import format_table
 
 CROSS_BASES = ["arm-linux-gnueabihf", "i686-linux-gnu", "powerpc-linux-gnu", "s390x-linux-gnu",
                "mips64el-linux-gnuabi64", "powerpc64-linux-gnu"]
+N_BASES = 4 + len(CROSS_BASES)
+FULL_CASES = 20_000
 INTERESTING = [0, 1, 2, 0x7F, 0x80, 0xFF, 0x100, 0x7FFF, 0x8000, 0xFFFF, 0x10000, 0x7FFFFFFF,
                0x80000000, 0xFFFFFFFF, 1 << 32, (1 << 63) - 1, 1 << 63, (1 << 64) - 1]
 INTERESTING_SECTIONS = (".dynsym", ".dynstr", ".gnu.version", ".gnu.version_d",
@@ -32,12 +37,21 @@ INTERESTING_SECTIONS = (".dynsym", ".dynstr", ".gnu.version", ".gnu.version_d",
 
 
 class Base:
-    """A real ELF file and the byte ranges worth mutating: headers and dynamic-linking data."""
+    """A real ELF file and the byte ranges worth mutating: headers and dynamic-linking data.
 
-    def __init__(self, name: str, data: bytes) -> None:
+    ``strip_sections`` zeroes the section header fields, so the reader has to find everything
+    through PT_DYNAMIC; the ranges still come from the original's section headers.
+    """
+
+    def __init__(self, name: str, data: bytes, strip_sections: bool = False) -> None:
         self.name = name
-        self.data = data
         info = read_elf_bytes(data, name)
+        if strip_sections:
+            image = Image(data)
+            image.strip_section_headers()
+            data = image.bytes()
+            assert read_elf_bytes(data).symbols_from == "dynamic"
+        self.data = data
         h = info.header
         regions = [(0, h.ehsize), (h.phoff, h.phnum * h.phentsize),
                    (h.shoff, len(info.sections) * h.shentsize)]
@@ -56,8 +70,10 @@ class Base:
 
 
 def _bases(versioned_lib: str, versioned_program: str) -> list[Base]:
-    out = [Base("libversioned.so.1", open(versioned_lib, "rb").read()),
-           Base("uses_versions", open(versioned_program, "rb").read())]
+    lib, prog = open(versioned_lib, "rb").read(), open(versioned_program, "rb").read()
+    out = [Base("libversioned.so.1", lib), Base("uses_versions", prog),
+           Base("libversioned.so.1 (no section headers)", lib, strip_sections=True),
+           Base("uses_versions (no section headers)", prog, strip_sections=True)]
     for triplet in CROSS_BASES:
         for path in glob.glob(f"/usr/{triplet}/lib/libdl.so.2"):
             out.append(Base(f"{triplet}/libdl.so.2", open(path, "rb").read()))
@@ -67,7 +83,7 @@ def _bases(versioned_lib: str, versioned_program: str) -> list[Base]:
 @pytest.fixture(scope="module")
 def bases(versioned_lib, versioned_program) -> list[Base]:
     found = _bases(versioned_lib, versioned_program)
-    assert len(found) == 2 + len(CROSS_BASES), "cross libcs missing: run scripts/test"
+    assert len(found) == N_BASES, "cross libcs missing: run scripts/test"
     return found
 
 
@@ -129,16 +145,15 @@ def run_mutations(base: Base, examples: int) -> int:
     return runs
 
 
-@pytest.mark.parametrize("index", range(2 + len(CROSS_BASES)))
+@pytest.mark.parametrize("index", range(N_BASES))
 def test_mutations_quick(bases, index):
     assert run_mutations(bases[index], 150) >= 150
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("index", range(2 + len(CROSS_BASES)))
+@pytest.mark.parametrize("index", range(N_BASES))
 def test_mutations_full(bases, index):
-    # 8 files x 2,500 = 20,000 cases in CI
-    assert run_mutations(bases[index], 2500) >= 2500
+    assert run_mutations(bases[index], FULL_CASES // N_BASES) >= FULL_CASES // N_BASES
 
 
 def test_truncation_at_every_header_boundary(bases):
