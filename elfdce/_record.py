@@ -22,10 +22,15 @@ else:
 
     _MISSING = object()
 
-    class Record(tuple):
+    class _RecordMeta(type):
+        def __new__(mcls, name, bases, namespace, **kwargs):
+            # No instance __dict__: without it a tuple subclass is truly immutable.
+            namespace.setdefault("__slots__", ())
+            return super().__new__(mcls, name, bases, namespace, **kwargs)
+
+    class Record(tuple, metaclass=_RecordMeta):
         """Base for immutable records; subclasses declare fields as annotations."""
 
-        __slots__ = ()
         _fields: tuple = ()
         _field_defaults: dict = {}
 
@@ -43,8 +48,6 @@ else:
             cls._field_defaults = defaults
             for i, name in enumerate(cls._fields):
                 setattr(cls, name, _field_getter(i))
-            if "__slots__" not in cls.__dict__:
-                raise TypeError(f"{cls.__name__} must declare __slots__ = ()")
 
         def __new__(cls, *args, **kwargs):
             if not kwargs and len(args) == len(cls._fields):

@@ -12,7 +12,9 @@ if TYPE_CHECKING:
     import argparse
     from collections.abc import Sequence
 
-    from ..elf.model import ElfSymbols
+    from collections.abc import Callable
+
+    from ..elf.model import ElfSymbols, Symbol
 
 FORMATS = ("table", "readelf", "json")
 
@@ -41,7 +43,7 @@ class ScanArgs:
         self.version_node: str | None = None
 
 
-def configure_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def configure_parser(sub: argparse._SubParsersAction) -> None:
     """Add the `scan` subcommand to ``sub``."""
     p = sub.add_parser(
         "scan",
@@ -133,10 +135,10 @@ def execute(args: argparse.Namespace | ScanArgs) -> int:
 
         out.write(dumps(scan_document(results, keep)))
     else:
-        for err in results:
-            if isinstance(err, ElfError):
+        for r in results:
+            if isinstance(r, ElfError):
                 out.flush()
-                print(f"elfdce: {err}", file=sys.stderr)
+                print(f"elfdce: {r}", file=sys.stderr)
         if args.format == "readelf":
             _write_readelf(results, keep, len(args.paths) > 1)
         else:
@@ -152,7 +154,9 @@ def execute(args: argparse.Namespace | ScanArgs) -> int:
     return status
 
 
-def _write_readelf(results: list[ElfSymbols | ElfError], keep, several: bool) -> None:  # type: ignore[no-untyped-def]
+def _write_readelf(
+    results: list[ElfSymbols | ElfError], keep: Callable[[Symbol], bool] | None, several: bool
+) -> None:
     from ..emit.readelf import format_readelf
 
     buf = sys.stdout.buffer

@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 class ElfHeader(Record):
     """The ELF file header, with the e_ident fields unpacked."""
 
-    __slots__ = ()
     elf_class: int  # 32 or 64
     little_endian: bool
     osabi: int
@@ -69,8 +68,7 @@ class ElfHeader(Record):
 class Section(Record):
     """One section header, with its name resolved (empty when there is no string table)."""
 
-    __slots__ = ()
-    index: int
+    index: int  # type: ignore[assignment]  # shadows tuple.index on purpose
     name: str
     type: int
     flags: int
@@ -86,7 +84,6 @@ class Section(Record):
 class Segment(Record):
     """One program header."""
 
-    __slots__ = ()
     type: int
     flags: int
     offset: int
@@ -100,7 +97,6 @@ class Segment(Record):
 class DynamicEntry(Record):
     """One entry of the dynamic section."""
 
-    __slots__ = ()
     tag: int
     value: int
 
@@ -108,7 +104,6 @@ class DynamicEntry(Record):
 class Dynamic(Record):
     """The dynamic section, with the string-valued entries resolved."""
 
-    __slots__ = ()
     entries: tuple[DynamicEntry, ...]
     soname: str | None
     needed: tuple[str, ...]
@@ -140,8 +135,7 @@ class VersionDef(Record):
     The entry with VER_FLG_BASE names the file itself and is not a version node.
     """
 
-    __slots__ = ()
-    index: int
+    index: int  # type: ignore[assignment]
     name: str
     flags: int
     parents: tuple[str, ...]
@@ -155,8 +149,7 @@ class VersionDef(Record):
 class VersionNeedAux(Record):
     """A version required from a file (a vernaux entry); ``index`` is vna_other."""
 
-    __slots__ = ()
-    index: int
+    index: int  # type: ignore[assignment]
     name: str
     flags: int
     hash: int
@@ -165,7 +158,6 @@ class VersionNeedAux(Record):
 class VersionNeed(Record):
     """An entry of .gnu.version_r: the versions needed from one file."""
 
-    __slots__ = ()
     file: str
     versions: tuple[VersionNeedAux, ...]
 
@@ -179,8 +171,7 @@ class SymbolVersion(Record):
     version the file defines itself.
     """
 
-    __slots__ = ()
-    index: int
+    index: int  # type: ignore[assignment]
     name: str
     hidden: bool
     needed_from: str | None
@@ -193,8 +184,7 @@ class SymbolVersion(Record):
 class Symbol(Record):
     """A dynamic symbol; ``version`` is None for unversioned symbols (versym 0 or 1)."""
 
-    __slots__ = ()
-    index: int
+    index: int  # type: ignore[assignment]
     name: str
     value: int
     size: int
@@ -290,7 +280,6 @@ class Symbol(Record):
 class Relocation(Record):
     """A dynamic relocation: its table, offset, type and symbol index (addend for RELA)."""
 
-    __slots__ = ()
     table: str  # "rela", "rel" or "jmprel"
     offset: int
     type: int
@@ -301,7 +290,6 @@ class Relocation(Record):
 class ElfSymbols(Record):
     """What `elfdce.scan` returns: the dynamic-linking view of one ELF file."""
 
-    __slots__ = ()
     path: str
     header: ElfHeader
     sections: tuple[Section, ...]

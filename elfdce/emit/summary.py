@@ -13,7 +13,6 @@ if TYPE_CHECKING:
 class Counts(Record):
     """How many dynamic symbols of each kind a file has."""
 
-    __slots__ = ()
     total: int  # entries of the dynamic symbol table, null entry included
     defined: int  # defined symbols other than version markers
     default: int  # of those, at a default version (@@)
