@@ -95,6 +95,8 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=21, help="runs per command (>= 15)")
     ap.add_argument("--lib", default=None, help="library to scan (default: this libc.so.6)")
     ap.add_argument("--no-save", action="store_true", help="do not write benchmarks/results/")
+    ap.add_argument("--update-readme", action="store_true",
+                    help="replace the table between the bench markers in README.md")
     args = ap.parse_args()
     libdir = multiarch_dir()
     lib = args.lib or os.path.join(libdir, "libc.so.6")
@@ -110,18 +112,14 @@ def main() -> int:
     ip_med = {p: statistics.median(v) * 1e3 for p, v in ip.items()}
 
     nsyms = len(elfdce.scan(lib, relocations=False).symbols)
-    print(f"## elfdce scan vs readelf ({os.path.basename(lib)}, {nsyms} dynamic symbols; "
-          f"{max(args.runs, 15)} interleaved runs each)\n")
-    print("| command | median (ms) | ratio to readelf |")
-    print("|---|---:|---:|")
-    for k, v in med.items():
-        print(f"| `{k}` | {v:.1f} | {v / readelf:.2f}x |")
-    print("\n## in-process `elfdce.scan()` (median of 50)\n")
-    print("| library | symbols | median (ms) |")
-    print("|---|---:|---:|")
-    for p, v in ip_med.items():
-        n = len(elfdce.scan(p).symbols)
-        print(f"| {os.path.basename(p)} | {n} | {v:.2f} |")
+    table = [f"| command ({os.path.basename(lib)}, {nsyms} symbols) | median (ms) | ratio to readelf |",
+             "|---|---:|---:|"]
+    table += [f"| `{k}` | {v:.1f} | {v / readelf:.2f}x |" for k, v in med.items()]
+    table += ["", "| in-process `elfdce.scan()` | symbols | median (ms) |", "|---|---:|---:|"]
+    table += [f"| {os.path.basename(p)} | {len(elfdce.scan(p).symbols)} | {v:.2f} |"
+              for p, v in ip_med.items()]
+    print(f"{max(args.runs, 15)} interleaved runs of each command; in process: median of 50\n")
+    print("\n".join(table))
     ratio = med["python -m elfdce scan --format readelf"] / readelf
     libc_ms = ip_med.get(os.path.join(libdir, "libc.so.6"))
     print(f"\nbudgets: whole process {ratio:.2f}x readelf (target <= 1.0x); "
@@ -129,6 +127,16 @@ def main() -> int:
     print(f"machine: {platform.node() or '?'}, {os.cpu_count()} cores, {platform.platform()}, "
           f"Python {platform.python_version()} ({sys.executable})")
 
+    if args.update_readme:
+        readme = os.path.join(ROOT, "README.md")
+        text = open(readme).read()
+        start, end = "<!-- bench:start -->\n", "<!-- bench:end -->"
+        i, j = text.index(start) + len(start), text.index(end)
+        tmp = readme + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(text[:i] + "\n".join(table) + "\n" + text[j:])
+        os.replace(tmp, readme)
+        print("updated README.md")
     if not args.no_save:
         os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
         path = os.path.join(HERE, "results", f"{datetime.date.today().isoformat()}.json")

@@ -151,12 +151,13 @@ def format_readelf(elf: ElfSymbols) -> str:
     lines = []
     entries = "entry" if n == 1 else "entries"
     lines.append(f"\nSymbol table '{_section_label(elf.dynsym_name)}' contains {n} {entries}:")
+    # print_vma: LONG_HEX for the value; DEC_5 for the size, which turns to 0x%x above 99999.
     if is64:
         lines.append("   Num:    Value          Size Type    Bind   Vis      Ndx Name")
-        value_fmt = "%016x"
+        line, line_big = "%6d: %016x %5d %s %s %s %s", "%6d: %016x 0x%x %s %s %s %s"
     else:
         lines.append("   Num:    Value  Size Type    Bind   Vis      Ndx Name")
-        value_fmt = "%08x"
+        line, line_big = "%6d: %08x %5d %s %s %s %s", "%6d: %08x 0x%x %s %s %s %s"
     # Per-value caches: a file has few distinct st_info/st_other/st_shndx/version values, and
     # the symbols are tuples, so unpacking beats attribute access (this loop is the hot path of
     # `scan --format readelf`).
@@ -199,9 +200,5 @@ def format_readelf(elf: ElfSymbols) -> str:
             label = name if name == cached[1] else name + cached[0]
         if not label.isprintable():
             label = _printable(label)
-        append(
-            "%6d: %s %s %s %s %s %s"
-            % (index, value_fmt % value, "%5d" % size if size <= 99999 else "0x%x" % size,
-               kind, vis, nx, label)
-        )
+        append((line if size <= 99999 else line_big) % (index, value, size, kind, vis, nx, label))
     return "\n".join(lines) + "\n"
