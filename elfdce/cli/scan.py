@@ -163,15 +163,7 @@ def _write_readelf(
     for r in results:
         if isinstance(r, ElfError):
             continue
-        text = format_readelf(r)
-        if keep is not None and text:
-            wanted = {s.index for s in r.symbols if keep(s)}
-            lines = text.split("\n")
-            text = "\n".join(lines[:3] + [ln for ln in lines[3:-1] if _index(ln) in wanted]) + "\n"
+        text = format_readelf(r, keep)
         if several:
             text = f"\nFile: {r.path}\n" + text
         buf.write(text.encode("utf-8", "surrogateescape"))
-
-
-def _index(line: str) -> int:
-    return int(line.partition(":")[0])

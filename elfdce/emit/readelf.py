@@ -12,6 +12,8 @@ from ..elf import constants as C
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ..elf.model import ElfSymbols, Symbol
 
 _TYPES = {0: "NOTYPE", 1: "OBJECT", 2: "FUNC", 3: "SECTION", 4: "FILE", 5: "COMMON", 6: "TLS",
@@ -139,8 +141,11 @@ def _section_label(name: str) -> str:
     return "".join(out)[:256]
 
 
-def format_readelf(elf: ElfSymbols) -> str:
-    """The text readelf --dyn-syms -W prints for this file (no ``File:`` line)."""
+def format_readelf(elf: ElfSymbols, keep: Callable[[Symbol], bool] | None = None) -> str:
+    """The text readelf --dyn-syms -W prints for this file (no ``File:`` line).
+
+    With ``keep``, only the lines of the symbols it accepts (numbers and heading unchanged).
+    """
     h = elf.header
     if elf.symbols_from != "sections":  # readelf --dyn-syms reads only the section headers
         return ""
@@ -167,7 +172,8 @@ def format_readelf(elf: ElfSymbols) -> str:
     suffixes: dict[object, tuple[str, str | None]] = {}
     sections = elf.sections
     append = lines.append
-    for index, name, value, size, info, other, shndx, version in elf.symbols:
+    symbols = elf.symbols if keep is None else [s for s in elf.symbols if keep(s)]
+    for index, name, value, size, info, other, shndx, version in symbols:
         kind = kinds.get(info)
         if kind is None:
             tn = _type_name(info & 0xF, machine, osabi)
