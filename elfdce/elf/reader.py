@@ -30,6 +30,10 @@ from .model import (
     VersionNeedAux,
 )
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
 _new = tuple.__new__
 
 INTERNAL_ERROR = "elfdce could not parse this file (internal error, please report it)"
@@ -468,72 +472,66 @@ class _Parser:
             return tags[C.DT_MIPS_SYMTABNO]
         raise f.fail("no section headers and no DT_GNU_HASH/DT_HASH to count the dynamic symbols")
 
+    def _chain(
+        self, first: int, start: int, end: int, count: int, st: struct.Struct, what: str
+    ) -> Iterator[tuple[int, tuple[int, ...]]]:
+        """(offset, fields) of the entries of a verdef/verdaux/verneed/vernaux chain.
+
+        Each entry's last field is the byte distance to the next; 0 ends the chain. Distances are
+        unsigned, so offsets only grow and a chain cannot loop here (it can in a reader with
+        wrapping 32-bit pointers); ``count`` bounds the walk and every entry is bounds-checked.
+        """
+        off = first
+        for i in range(count):
+            if off < start or off + st.size > end:
+                raise self.f.fail(f"{what} {i} at {off:#x} is outside the section")
+            fields = st.unpack_from(self.f.data, off)
+            yield off, fields
+            if fields[-1] == 0:
+                return
+            off += fields[-1]
+
     def _verdefs(
         self, start: int, end: int, count: int, strtab: bytes, what: str
     ) -> tuple[VersionDef, ...]:
         f, bo = self.f, self.lay.bo
-        vd = struct.Struct(bo + "HHHHIII")
-        vda = struct.Struct(bo + "II")
+        vd = struct.Struct(bo + "HHHHIII")  # version flags ndx cnt hash aux next
+        vda = struct.Struct(bo + "II")  # name next
         end = min(end, f.size)
         if count > (end - start) // vd.size:
             raise f.fail(f"{what}: {count} version definitions cannot fit in {end - start} bytes")
         out = []
-        off = start
-        # vd_next/vda_next are unsigned and 0 ends a chain, so offsets only grow: a chain cannot
-        # loop here (a reader with wrapping 32-bit pointers can), and the counts bound the walk.
-        for i in range(count):
-            if off < start or off + vd.size > end:
-                raise f.fail(f"{what}: version definition {i} at {off:#x} is outside the section")
-            _ver, flags, ndx, cnt, vhash, aux, nxt = vd.unpack_from(f.data, off)
-            names = []
-            aoff = off + aux
-            for j in range(cnt):
-                if aoff < start or aoff + vda.size > end:
-                    raise f.fail(f"{what}: verdaux {j} of definition {i} is outside the section")
-                name, anext = vda.unpack_from(f.data, aoff)
-                names.append(_cstr(f, strtab, name, f"{what} names"))
-                if anext == 0:
-                    break
-                aoff += anext
+        for off, (_ver, flags, ndx, cnt, vhash, aux, _next) in self._chain(
+            start, start, end, count, vd, f"{what}: version definition"
+        ):
+            names = [
+                _cstr(f, strtab, name, f"{what} names")
+                for _, (name, _n) in self._chain(off + aux, start, end, cnt, vda, f"{what}: verdaux")
+            ]
             if not names:
-                raise f.fail(f"{what}: version definition {i} has no name (vd_cnt 0)")
+                raise f.fail(f"{what}: version definition at {off:#x} has no name (vd_cnt 0)")
             out.append(_new(VersionDef, (ndx, names[0], flags, tuple(names[1:]), vhash)))
-            if nxt == 0:
-                break
-            off += nxt
         return tuple(out)
 
     def _verneeds(
         self, start: int, end: int, count: int, strtab: bytes, what: str
     ) -> tuple[VersionNeed, ...]:
         f, bo = self.f, self.lay.bo
-        vn = struct.Struct(bo + "HHIII")
-        vna = struct.Struct(bo + "IHHII")
+        vn = struct.Struct(bo + "HHIII")  # version cnt file aux next
+        vna = struct.Struct(bo + "IHHII")  # hash flags other name next
         end = min(end, f.size)
         if count > (end - start) // vn.size:
             raise f.fail(f"{what}: {count} version needs cannot fit in {end - start} bytes")
         out = []
-        off = start
-        for i in range(count):  # offsets only grow, as in _verdefs
-            if off < start or off + vn.size > end:
-                raise f.fail(f"{what}: version need {i} at {off:#x} is outside the section")
-            _ver, cnt, fname, aux, nxt = vn.unpack_from(f.data, off)
-            auxes = []
-            aoff = off + aux
-            for j in range(cnt):
-                if aoff < start or aoff + vna.size > end:
-                    raise f.fail(f"{what}: vernaux {j} of need {i} is outside the section")
-                vhash, flags, other, name, anext = vna.unpack_from(f.data, aoff)
-                auxes.append(
-                    _new(VersionNeedAux, (other, _cstr(f, strtab, name, f"{what} names"), flags, vhash))
-                )
-                if anext == 0:
-                    break
-                aoff += anext
-            out.append(_new(VersionNeed, (_cstr(f, strtab, fname, f"{what} names"), tuple(auxes))))
-            if nxt == 0:
-                break
-            off += nxt
+        for off, (_ver, cnt, fname, aux, _next) in self._chain(
+            start, start, end, count, vn, f"{what}: version need"
+        ):
+            auxes = tuple(
+                _new(VersionNeedAux, (other, _cstr(f, strtab, name, f"{what} names"), flags, vhash))
+                for _, (vhash, flags, other, name, _n) in self._chain(
+                    off + aux, start, end, cnt, vna, f"{what}: vernaux")
+            )
+            out.append(_new(VersionNeed, (_cstr(f, strtab, fname, f"{what} names"), auxes)))
         return tuple(out)
 
     def _build_symbols(
