@@ -25,4 +25,16 @@ def scan(path: str, *, relocations: bool = True) -> ElfSymbols:
     return read_elf(path, relocations=relocations)
 
 
-__all__ = ["ElfError", "ElfSymbols", "Symbol", "SymbolVersion", "scan", "__version__"]
+def __getattr__(name: str) -> object:
+    # Kept out of the `scan` import path: loaded on first use.
+    if name in ("version_script", "compat_pairs", "build_map"):
+        from . import versionmaps
+
+        return getattr(versionmaps, name)
+    raise AttributeError(f"module 'elfdce' has no attribute {name!r}")
+
+
+__all__ = [
+    "ElfError", "ElfSymbols", "Symbol", "SymbolVersion", "build_map", "compat_pairs", "scan",
+    "version_script", "__version__",
+]

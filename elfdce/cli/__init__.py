@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 # subcommand -> module under elfdce.cli
-COMMANDS = {"scan": "scan"}
+COMMANDS = {"scan": "scan", "versions": "versions"}
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,174 @@
+"""``elfdce versions``: write the five ``.version`` maps (the replacement for dcemakeversion)."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+
+    from ..glibc.libs import LocatedLibrary
+    from ..versionmaps import VersionMap
+
+
+def configure_parser(sub: argparse._SubParsersAction) -> None:
+    """Add the `versions` subcommand to ``sub``."""
+    p = sub.add_parser(
+        "versions",
+        help="write the version maps of DCE's five replacement libraries",
+        description="Write libc.version, libpthread.version, librt.version, libm.version and "
+        "libdl.version (and, in exact style, the .symver headers) from the host libraries or a "
+        "sysroot. Exit status: 0 ok, 1 --check found a difference, 2 bad input.",
+    )
+    p.add_argument("--out-dir", default=".", metavar="DIR", help="where to write (default: .)")
+    p.add_argument("--prefix-dir", metavar="DIR",
+                   help="directory of the NS3 prefix maps (<lib>-ns3.version); default: elfdce's")
+    p.add_argument("--style", choices=("exact", "dce"), default="exact",
+                   help="exact (default): export exactly the host's pairs, with a .symver header "
+                   "for compat pairs; dce: the bytes DCE's dcemakeversion writes")
+    p.add_argument("--sysroot", metavar="DIR",
+                   help="find the libraries under DIR (a cross sysroot, a chroot)")
+    p.add_argument("--lib", action="append", default=[], metavar="NAME=PATH",
+                   help="use PATH for NAME (libc, libpthread, librt, libm, libdl or a soname)")
+    p.add_argument("--no-private", dest="private", action="store_false",
+                   help="exact style: leave out GLIBC_PRIVATE")
+    p.add_argument("--check", action="store_true",
+                   help="write nothing; exit 1 if a file differs from what would be written")
+    p.add_argument("--summary", action="store_true",
+                   help="write nothing; print what each map covers, and what dce style loses")
+    p.set_defaults(func=execute)
+
+
+def _overrides(specs: list[str]) -> dict[str, str]:
+    from ..glibc.libs import BY_KEY
+
+    out = {}
+    for spec in specs:
+        name, sep, path = spec.partition("=")
+        if not sep or name not in BY_KEY or not path:
+            raise ValueError(f"--lib {spec!r}: expected NAME=PATH with NAME one of "
+                             "libc, libpthread, librt, libm, libdl (or their sonames)")
+        out[name] = path
+    return out
+
+
+def execute(args: argparse.Namespace) -> int:
+    """Locate the five libraries, build their maps, and write, check or summarise them."""
+    from ..elf import ElfError
+    from ..glibc.libs import locate
+    from ..versionmaps import build_map, read_prefix
+
+    try:
+        located = locate(args.sysroot, _overrides(args.lib))
+    except ValueError as err:
+        print(f"elfdce versions: {err}", file=sys.stderr)
+        return 2
+    status = 0
+    built: list[tuple[LocatedLibrary, VersionMap, VersionMap | None]] = []
+    for loc in located:
+        if loc.path is None:
+            print(f"elfdce versions: {loc.library.soname}: {loc.how}", file=sys.stderr)
+            status = 2
+            continue
+        try:
+            prefix = read_prefix(loc.library, args.prefix_dir)
+        except OSError as err:
+            print(f"elfdce versions: prefix map: {err}", file=sys.stderr)
+            return 2
+        try:
+            vmap = build_map(loc.path, style=args.style, prefix=prefix, private=args.private)
+            other = None
+            if args.summary:
+                other = build_map(loc.path, style="dce" if args.style == "exact" else "exact",
+                                  prefix=prefix, private=args.private)
+        except ElfError as err:
+            print(f"elfdce versions: {err}", file=sys.stderr)
+            status = 2
+            continue
+        built.append((loc, vmap, other))
+    if args.summary:
+        _print_summary(built, args.style)
+        return status
+    for loc, vmap, _ in built:
+        files = _files(loc.library.key, vmap, args.out_dir)
+        if args.check:
+            for path, data in files:
+                if _read(path) != data:
+                    print(f"{path}: differs from {loc.path} ({args.style} style)")
+                    status = max(status, 1)
+            continue
+        os.makedirs(args.out_dir, exist_ok=True)
+        from ..fsutil import write_atomic
+
+        for path, data in files:
+            write_atomic(path, data)
+        _report(loc, vmap, [p for p, _ in files])
+    return status
+
+
+def _files(key: str, vmap: VersionMap, out_dir: str) -> list[tuple[str, bytes]]:
+    files = [(os.path.join(out_dir, f"{key}.version"), vmap.script.encode())]
+    if vmap.style == "exact":
+        from ..emit.version_script import symver_header
+
+        header = symver_header(vmap.symver, os.path.basename(vmap.source))
+        files.append((os.path.join(out_dir, f"{key}.symver.h"), header.encode()))
+    return files
+
+
+def _read(path: str) -> bytes | None:
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError:
+        return None
+
+
+def _report(loc: LocatedLibrary, vmap: VersionMap, written: list[str]) -> None:
+    e = vmap.exports
+    compat = sum(1 for p in e.pairs if not p.default)
+    print(f"{loc.library.soname}: from {loc.path} ({loc.how}) -> {', '.join(written)}")
+    print(f"  {len(e.nodes)} version nodes, {len(e.pairs)} pairs ({len(e.pairs) - compat} @@, "
+          f"{compat} @); {len(vmap.symver)} through .symver; {len(vmap.missing)} not exported "
+          f"by this map")
+    if vmap.stub:
+        print(f"  glibc >= 2.34 stub: the map defines its {len(e.nodes)} version nodes (the "
+              "loader checks them here); its functions are compat pairs of libc.so.6's map")
+    if e.unversioned:
+        print(f"  warning: {len(e.unversioned)} unversioned exports cannot be kept with local: *")
+
+
+def _print_summary(built: list[tuple[LocatedLibrary, VersionMap, VersionMap | None]],
+                   style: str) -> None:
+    head = ("library", "nodes", "empty", "pairs", "@@", "@", "private", ".symver", "dce lists",
+            "dce loses")
+    rows = []
+    for loc, vmap, other in built:
+        exact = vmap if style == "exact" else other
+        dce = other if style == "exact" else vmap
+        assert exact is not None and dce is not None
+        e = exact.exports
+        used = {p.version for p in e.pairs}
+        compat = sum(1 for p in e.pairs if not p.default)
+        private = sum(1 for p in e.pairs if p.version == "GLIBC_PRIVATE")
+        rows.append((loc.library.soname, len(e.nodes), sum(1 for n in e.nodes if n.name not in used),
+                     len(e.pairs), len(e.pairs) - compat, compat, private, len(exact.symver),
+                     len(dce.listed), len(dce.missing)))
+    widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
+    for r in [head, *rows]:
+        print("  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w)
+                        for i, (c, w) in enumerate(zip(r, widths))).rstrip())
+    for loc, _vmap, _ in built:
+        print(f"{loc.library.soname}: {loc.path} ({loc.how})")
+    for loc, vmap, other in built:
+        dce = other if style == "exact" else vmap
+        assert dce is not None
+        lost = dce.missing
+        if lost:
+            compat = sum(1 for p in lost if not p.default)
+            zero = len(lost) - compat
+            print(f"dce style loses in {loc.library.soname}: {compat} compat pairs"
+                  + (f", {zero} default pairs with st_value 0 (e.g. "
+                     f"{next(p.label for p in lost if p.default)})" if zero else ""))

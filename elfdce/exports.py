@@ -1,0 +1,114 @@
+"""What a shared library exports, as a version script must describe it: version nodes (with
+their parents, empty ones included) and (name, version) pairs, default (``@@``) or compat (``@``).
+
+This is the bridge between the reader and the version-map writers: `from_elf` builds it from a
+scanned library; tests build it from random data to check the writers round-trip.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ._record import Record
+from .elf.constants import STT_NAMES, STT_OBJECT, STT_TLS
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .elf.model import ElfSymbols
+
+PRIVATE = "GLIBC_PRIVATE"
+
+
+class VersionNode(Record):
+    """A version node: ``name { … } parent;`` (``parent`` None for a root node)."""
+
+    name: str
+    parent: str | None
+
+
+class ExportPair(Record):
+    """One exported (name, version) pair with what a replacement needs to define it."""
+
+    name: str
+    version: str
+    default: bool  # True: name@@version; False: a compat pair, name@version
+    kind: str  # FUNC, OBJECT, TLS, GNU_IFUNC, NOTYPE, …
+    size: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}{'@@' if self.default else '@'}{self.version}"
+
+    @property
+    def is_data(self) -> bool:
+        return self.kind in ("OBJECT", "TLS", "COMMON")
+
+    @property
+    def internal_name(self) -> str:
+        """The local symbol a ``.symver`` directive turns into this pair (valid C identifier)."""
+        return f"__elfdce_{self.name}__{re.sub(r'[^A-Za-z0-9_]', '_', self.version)}"
+
+
+class ExportSet(Record):
+    """Everything one library exports: its soname, version nodes in order, and pairs.
+
+    ``unversioned`` names exports without a version (versym 1): a version script with
+    ``local: *`` cannot keep them, so writers report them. glibc's libraries have none.
+    """
+
+    soname: str | None
+    nodes: tuple[VersionNode, ...]
+    pairs: tuple[ExportPair, ...]
+    unversioned: tuple[str, ...] = ()
+
+    def symver_pairs(self) -> tuple[ExportPair, ...]:
+        """The pairs that need a ``.symver`` directive.
+
+        A version script binds a plain definition to the one node that lists its name. A name
+        that is also exported at another version (a compat pair, or several) must be listed in
+        each of those nodes, and then every one of its pairs, the default included, has to come
+        from ``.symver internal, name@[@]VERSION`` (GNU ld drops a plain symbol matched by two
+        nodes, and with ``local: *`` drops an ``@VER`` alias whose name the node does not list).
+        """
+        multi = _names_needing_symver(self.pairs)
+        return tuple(p for p in self.pairs if p.name in multi)
+
+    def without_private(self) -> ExportSet:
+        """The same set without the GLIBC_PRIVATE node and its pairs."""
+        return self._replace(
+            nodes=tuple(n for n in self.nodes if n.name != PRIVATE),
+            pairs=tuple(p for p in self.pairs if p.version != PRIVATE),
+        )
+
+
+def _names_needing_symver(pairs: tuple[ExportPair, ...]) -> set[str]:
+    count: dict[str, int] = {}
+    compat: set[str] = set()
+    for p in pairs:
+        count[p.name] = count.get(p.name, 0) + 1
+        if not p.default:
+            compat.add(p.name)
+    return compat | {n for n, c in count.items() if c > 1}
+
+
+def from_elf(elf: ElfSymbols) -> ExportSet:
+    """The export set of a scanned library: its non-base version definitions, in file order,
+    and every defined, visible, versioned symbol other than the version-node markers."""
+    nodes = tuple(
+        VersionNode(d.name, d.parents[0] if d.parents else None)
+        for d in elf.version_defs
+        if not d.is_base
+    )
+    pairs = []
+    unversioned = []
+    for s in elf.exports():
+        v = s.version
+        if v is None:
+            unversioned.append(s.name)
+            continue
+        if v.needed_from is not None:
+            continue  # COPY-relocated data of a program: not the file's own export
+        kind = STT_NAMES.get(s.type, str(s.type))
+        size = s.size if s.type in (STT_OBJECT, STT_TLS) else 0
+        pairs.append(ExportPair(s.name, v.name, not v.hidden, kind, size))
+    return ExportSet(elf.soname, nodes, tuple(pairs), tuple(unversioned))
