@@ -12,7 +12,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HOST_LIBC = "/lib/x86_64-linux-gnu/libc.so.6"
 
 settings.register_profile(
-    "default", deadline=1000, suppress_health_check=[HealthCheck.too_slow], print_blob=True
+    "default", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
 )
 settings.load_profile("default")
 
