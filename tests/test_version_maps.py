@@ -337,3 +337,35 @@ def test_round_trip_through_ld(tmp_path, exports):
     back = from_elf(elfdce.scan(out))
     assert back.nodes == exports.nodes
     assert sorted(back.pairs) == sorted(exports.pairs)
+
+
+@pytest.fixture(scope="module")
+def c_mkversion(tmp_path_factory) -> str:
+    """csrc/mkversion/dce_mkversion.c: DCE's algorithm written in C, an independent oracle."""
+    out = str(tmp_path_factory.mktemp("mkv") / "dce_mkversion")
+    subprocess.run(["gcc", "-O2", "-Wall", "-Werror", "-o", out,
+                    os.path.join(ROOT, "csrc", "mkversion", "dce_mkversion.c")], check=True)
+    return out
+
+
+def native_64_le(path: str) -> bool:
+    h = elfdce.scan(path, relocations=False).header
+    return h.elf_class == 64 and h.little_endian
+
+
+# The C oracle reads files of its own class and byte order: the host's and the 64-bit
+# little-endian cross roots.
+SAME_LAYOUT = [None] + [s for s in CROSS_SYSROOTS if native_64_le(f"{s}/lib/libc.so.6")]
+
+
+@pytest.mark.parametrize("sysroot", SAME_LAYOUT, ids=lambda s: s or "host")
+def test_dce_style_equals_the_c_implementation(tmp_path, c_mkversion, sysroot):
+    located = locate(sysroot)
+    for loc in located:
+        assert loc.path is not None, loc.how
+        prefix = os.path.join(tmp_path, loc.library.prefix_file)
+        with open(prefix, "w") as f:
+            f.write(read_prefix(loc.library))
+        subprocess.run([c_mkversion, loc.path, prefix, str(tmp_path / "c.version")], check=True)
+        expected = (tmp_path / "c.version").read_text()
+        assert build_map(loc.path, style="dce", prefix=read_prefix(loc.library)).script == expected
