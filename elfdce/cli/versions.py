@@ -56,7 +56,7 @@ def _overrides(specs: list[str]) -> dict[str, str]:
 
 def execute(args: argparse.Namespace) -> int:
     """Locate the five libraries, build their maps, and write, check or summarise them."""
-    from ..elf import ElfError
+    from ..elf import ElfError, read_elf
     from ..glibc.libs import locate
     from ..versionmaps import build_map, read_prefix
 
@@ -78,10 +78,11 @@ def execute(args: argparse.Namespace) -> int:
             print(f"elfdce versions: prefix map: {err}", file=sys.stderr)
             return 2
         try:
-            vmap = build_map(loc.path, style=args.style, prefix=prefix, private=args.private)
+            elf = read_elf(loc.path, relocations=False)
+            vmap = build_map(elf, style=args.style, prefix=prefix, private=args.private)
             other = None
             if args.summary:
-                other = build_map(loc.path, style="dce" if args.style == "exact" else "exact",
+                other = build_map(elf, style="dce" if args.style == "exact" else "exact",
                                   prefix=prefix, private=args.private)
         except ElfError as err:
             print(f"elfdce versions: {err}", file=sys.stderr)
