@@ -54,12 +54,15 @@ class ExportSet(Record):
 
     ``unversioned`` names exports without a version (versym 1): a version script with
     ``local: *`` cannot keep them, so writers report them. glibc's libraries have none.
+    An abilist does not say which version of a name is the default: a set read from one takes
+    each name's newest version as the default and says so in ``defaults_known``.
     """
 
     soname: str | None
     nodes: tuple[VersionNode, ...]
     pairs: tuple[ExportPair, ...]
     unversioned: tuple[str, ...] = ()
+    defaults_known: bool = True  # False when read from an abilist, which has no @/@@
 
     def symver_pairs(self) -> tuple[ExportPair, ...]:
         """The pairs that need a ``.symver`` directive.

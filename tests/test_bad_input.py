@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import struct
 import subprocess
 import sys
 import tracemalloc
@@ -218,3 +219,60 @@ def test_cli_usage_error_exits_2():
     proc = subprocess.run([sys.executable, "-m", "elfdce", "scan", "--bogus", "x"],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "usage:" in proc.stderr
+
+
+def peak_memory(data: bytes):
+    """(result or ElfError, peak bytes allocated) of parsing ``data``."""
+    tracemalloc.start()
+    try:
+        try:
+            result = read_elf_bytes(data, "crafted.so")
+        except ElfError as err:
+            result = err
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return result, peak
+
+
+def test_definitions_sharing_one_long_verdaux_chain(lib):
+    # N definitions all pointing at one chain of 65,535 verdaux entries: a reader that walks
+    # it per definition does N x 65,535 steps (and decodes as many names).
+    dynstr = lib.section(".dynstr")
+    name_off = lib.bytes()[dynstr.offset : dynstr.offset + dynstr.size].index(b"V1\0")
+    base = len(lib.data) + (-len(lib.data)) % 8
+    lib.data += b"\0" * (base - len(lib.data))
+    n = 400
+    aux_start = base + 20 * n
+    region = bytearray()
+    for i in range(n):
+        region += struct.pack("<HHHHIII", 1, 0, i + 2, 0xFFFF, 0, aux_start - (base + 20 * i),
+                              20 if i < n - 1 else 0)
+    for j in range(0xFFFF):
+        region += struct.pack("<II", name_off, 8 if j < 0xFFFE else 0)
+    lib.data += region
+    lib.set_section(".gnu.version_d", "sh_offset", base)
+    lib.set_section(".gnu.version_d", "sh_size", len(region))
+    lib.set_section(".gnu.version_d", "sh_info", n)
+    expect_error(lib.bytes(), "also part of another entry")
+
+
+def test_every_symbol_naming_one_long_string(lib):
+    # 20,000 symbols all named by one 1 MB string: decoded once, not 20,000 times (20 GB).
+    count, long_name = 20_000, b"A" * (1 << 20)
+    strtab = b"\0" + long_name + b"\0"
+    base = len(lib.data) + (-len(lib.data)) % 8
+    lib.data += b"\0" * (base - len(lib.data))
+    symtab = struct.pack("<IBBHQQ", 0, 0, 0, 0, 0, 0) + struct.pack(
+        "<IBBHQQ", 1, 0x12, 0, 7, 0x1000, 4) * (count - 1)
+    lib.data += symtab + strtab + b"\0\0" * count
+    lib.set_section(".dynsym", "sh_offset", base)
+    lib.set_section(".dynsym", "sh_size", len(symtab))
+    lib.set_section(".dynstr", "sh_offset", base + len(symtab))
+    lib.set_section(".dynstr", "sh_size", len(strtab))
+    lib.set_section(".gnu.version", "sh_offset", base + len(symtab) + len(strtab))
+    lib.set_section(".gnu.version", "sh_size", 2 * count)
+    result, peak = peak_memory(lib.bytes())
+    assert not isinstance(result, ElfError), result
+    assert len(result.symbols) == count and result.symbols[5].name == "A" * (1 << 20)
+    assert peak < 3 * len(lib.data) + (16 << 20), peak

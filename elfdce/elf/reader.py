@@ -473,18 +473,24 @@ class _Parser:
         raise f.fail("no section headers and no DT_GNU_HASH/DT_HASH to count the dynamic symbols")
 
     def _chain(
-        self, first: int, start: int, end: int, count: int, st: struct.Struct, what: str
+        self, first: int, start: int, end: int, count: int, st: struct.Struct, what: str,
+        visited: set[int],
     ) -> Iterator[tuple[int, tuple[int, ...]]]:
         """(offset, fields) of the entries of a verdef/verdaux/verneed/vernaux chain.
 
         Each entry's last field is the byte distance to the next; 0 ends the chain. Distances are
         unsigned, so offsets only grow and a chain cannot loop here (it can in a reader with
         wrapping 32-bit pointers); ``count`` bounds the walk and every entry is bounds-checked.
+        ``visited`` (shared by all the chains of a section) refuses an entry reached twice:
+        definitions sharing one long verdaux chain would otherwise cost count x length.
         """
         off = first
         for i in range(count):
             if off < start or off + st.size > end:
                 raise self.f.fail(f"{what} {i} at {off:#x} is outside the section")
+            if off in visited:
+                raise self.f.fail(f"{what} {i} at {off:#x} is also part of another entry")
+            visited.add(off)
             fields = st.unpack_from(self.f.data, off)
             yield off, fields
             if fields[-1] == 0:
@@ -501,12 +507,15 @@ class _Parser:
         if count > (end - start) // vd.size:
             raise f.fail(f"{what}: {count} version definitions cannot fit in {end - start} bytes")
         out = []
+        visited: set[int] = set()
+        names_at = _StringCache(f, strtab, f"{what} names")
         for off, (_ver, flags, ndx, cnt, vhash, aux, _next) in self._chain(
-            start, start, end, count, vd, f"{what}: version definition"
+            start, start, end, count, vd, f"{what}: version definition", set()
         ):
             names = [
-                _cstr(f, strtab, name, f"{what} names")
-                for _, (name, _n) in self._chain(off + aux, start, end, cnt, vda, f"{what}: verdaux")
+                names_at.get(name)
+                for _, (name, _n) in self._chain(
+                    off + aux, start, end, cnt, vda, f"{what}: verdaux", visited)
             ]
             if not names:
                 raise f.fail(f"{what}: version definition at {off:#x} has no name (vd_cnt 0)")
@@ -523,15 +532,17 @@ class _Parser:
         if count > (end - start) // vn.size:
             raise f.fail(f"{what}: {count} version needs cannot fit in {end - start} bytes")
         out = []
+        visited: set[int] = set()
+        names_at = _StringCache(f, strtab, f"{what} names")
         for off, (_ver, cnt, fname, aux, _next) in self._chain(
-            start, start, end, count, vn, f"{what}: version need"
+            start, start, end, count, vn, f"{what}: version need", set()
         ):
             auxes = tuple(
-                _new(VersionNeedAux, (other, _cstr(f, strtab, name, f"{what} names"), flags, vhash))
+                _new(VersionNeedAux, (other, names_at.get(name), flags, vhash))
                 for _, (vhash, flags, other, name, _n) in self._chain(
-                    off + aux, start, end, cnt, vna, f"{what}: vernaux")
+                    off + aux, start, end, cnt, vna, f"{what}: vernaux", visited)
             )
-            out.append(_new(VersionNeed, (_cstr(f, strtab, fname, f"{what} names"), auxes)))
+            out.append(_new(VersionNeed, (names_at.get(fname), auxes)))
         return tuple(out)
 
     def _build_symbols(
@@ -560,6 +571,8 @@ class _Parser:
             text is not None
             and text.endswith("\0")
             and max((r[0] for r in rows), default=0) < len(text)
+            # a hostile table could name one long string from every symbol: decode once then
+            and count * max(map(len, text.split("\0"))) <= max(64 << 20, 8 * f.size)
         ):
             # Every offset is inside a NUL-terminated table: find() cannot fail.
             find = text.find
@@ -575,12 +588,13 @@ class _Parser:
                     )
                 ]
             )
+        name_at = _StringCache(f, strtab, "dynamic string table").get
         return tuple(
             [
                 _new(
                     Sym,
-                    (i, _cstr(f, strtab, st_name, "dynamic string table"), value, size, info,
-                     other, shndx, (defined if shndx else undefined)[vs]),
+                    (i, name_at(st_name), value, size, info, other, shndx,
+                     (defined if shndx else undefined)[vs]),
                 )
                 for i, (st_name, info, other, shndx, value, size), vs in zip(range(count), rows, versym)
             ]
@@ -627,6 +641,23 @@ class _Parser:
                     sym, rtype = r_info >> 8, r_info & 0xFF
                 out.append(_new(Relocation, (table, r_offset, rtype, sym, addend)))
         return tuple(out)
+
+
+class _StringCache:
+    """Decoded strings by offset: a hostile table naming one long string many times costs its
+    length once, not once per use."""
+
+    __slots__ = ("f", "table", "what", "cache")
+
+    def __init__(self, f: _File, table: bytes, what: str) -> None:
+        self.f, self.table, self.what = f, table, what
+        self.cache: dict[int, str] = {}
+
+    def get(self, offset: int) -> str:
+        s = self.cache.get(offset)
+        if s is None:
+            s = self.cache[offset] = _cstr(self.f, self.table, offset, self.what)
+        return s
 
 
 def _cstr(f: _File, table: bytes, offset: int, what: str) -> str:

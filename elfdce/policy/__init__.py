@@ -1,0 +1,1 @@
+"""The NATIVE/DCE model of a replacement library's table, and its file formats."""
