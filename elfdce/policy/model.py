@@ -62,7 +62,7 @@ class Policy(Record):
 
     entries: tuple[PolicyEntry, ...]
 
-    def index(self) -> dict[str, PolicyEntry]:
+    def by_name(self) -> dict[str, PolicyEntry]:
         """Every exported name (aliases included) -> its entry; the first entry wins."""
         out: dict[str, PolicyEntry] = {}
         for e in self.entries:
@@ -71,8 +71,8 @@ class Policy(Record):
         return out
 
     def lookup(self, name: str) -> PolicyEntry | None:
-        """The entry exporting ``name``, or None (build `index` once for many lookups)."""
-        return self.index().get(name)
+        """The entry exporting ``name``, or None (build `by_name` once for many lookups)."""
+        return self.by_name().get(name)
 
     def table(self) -> tuple[PolicyEntry, ...]:
         """The entries of DCE's table (those with an X-macro), in order."""

@@ -19,7 +19,9 @@ _COMMENTS = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
 
 def _split_args(text: str) -> list[str]:
     """Top-level comma-separated arguments, whitespace folded."""
-    args, depth, cur = [], 0, []
+    args: list[str] = []
+    depth = 0
+    cur: list[str] = []
     for ch in text:
         if ch == "," and depth == 0:
             args.append("".join(cur))
