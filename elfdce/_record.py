@@ -49,20 +49,20 @@ else:
             for i, name in enumerate(cls._fields):
                 setattr(cls, name, _field_getter(i))
 
-        def __new__(cls, *args, **kwargs):
-            if not kwargs and len(args) == len(cls._fields):
-                return tuple.__new__(cls, args)
+        def __new__(_cls, *args, **kwargs):  # noqa: N804 - "cls" may be a field name
+            if not kwargs and len(args) == len(_cls._fields):
+                return tuple.__new__(_cls, args)
             values = list(args)
-            for name in cls._fields[len(args):]:
+            for name in _cls._fields[len(args):]:
                 if name in kwargs:
                     values.append(kwargs.pop(name))
-                elif name in cls._field_defaults:
-                    values.append(cls._field_defaults[name])
+                elif name in _cls._field_defaults:
+                    values.append(_cls._field_defaults[name])
                 else:
-                    raise TypeError(f"{cls.__name__}() missing argument {name!r}")
-            if kwargs or len(values) != len(cls._fields):
-                raise TypeError(f"{cls.__name__}() got unexpected arguments {sorted(kwargs)}")
-            return tuple.__new__(cls, values)
+                    raise TypeError(f"{_cls.__name__}() missing argument {name!r}")
+            if kwargs or len(values) != len(_cls._fields):
+                raise TypeError(f"{_cls.__name__}() got unexpected arguments {sorted(kwargs)}")
+            return tuple.__new__(_cls, values)
 
         def __repr__(self):
             body = ", ".join(f"{n}={v!r}" for n, v in zip(self._fields, self))

@@ -13,7 +13,7 @@ import re
 
 from .model import MACROS, Policy, PolicyEntry, PolicyError
 
-_INVOCATION = re.compile(r"([A-Z_]+)\s*\(")
+_INVOCATION = re.compile(r"([A-Z_][A-Z0-9_]*)\s*\(")
 _COMMENTS = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
 
 
