@@ -280,13 +280,13 @@ class _Parser:
             if s[1] != C.SHT_NOBITS:
                 names = f.bytes_at(s[4], s[5], "section name table")
         out = []
+        decoded: dict[int, str] = {}  # one decode per offset, however many sections share it
         for i, (name, typ, flags, addr, off, size, link, info, align, entsize) in enumerate(raw):
+            text = decoded.get(name)
+            if text is None:
+                text = decoded[name] = _cstr_or_empty(names, name)
             out.append(
-                _new(
-                    Section,
-                    (i, _cstr_or_empty(names, name), typ, flags, addr, off, size, link, info,
-                     align, entsize),
-                )
+                _new(Section, (i, text, typ, flags, addr, off, size, link, info, align, entsize))
             )
         return tuple(out)
 
@@ -361,10 +361,12 @@ class _Parser:
             soff = self._vaddr_to_offset(tags[C.DT_STRTAB], "DT_STRTAB")
             strtab = f.bytes_at(soff, tags[C.DT_STRSZ], "dynamic string table (DT_STRSZ)")
 
+        strings = None if strtab is None else _StringCache(f, strtab, "dynamic string table")
+
         def string(tag: int, value: int) -> str:
-            if strtab is None:
+            if strings is None:
                 raise f.fail(f"DT_{C.DT_NAMES.get(tag, tag)} without a string table")
-            return _cstr(f, strtab, value, "dynamic string table")
+            return strings.get(value)
 
         needed = tuple(string(e.tag, e.value) for e in entries if e.tag == C.DT_NEEDED)
         soname = string(C.DT_SONAME, tags[C.DT_SONAME]) if C.DT_SONAME in tags else None
@@ -474,23 +476,24 @@ class _Parser:
 
     def _chain(
         self, first: int, start: int, end: int, count: int, st: struct.Struct, what: str,
-        visited: set[int],
+        budget: list[int],
     ) -> Iterator[tuple[int, tuple[int, ...]]]:
         """(offset, fields) of the entries of a verdef/verdaux/verneed/vernaux chain.
 
         Each entry's last field is the byte distance to the next; 0 ends the chain. Distances are
         unsigned, so offsets only grow and a chain cannot loop here (it can in a reader with
         wrapping 32-bit pointers); ``count`` bounds the walk and every entry is bounds-checked.
-        ``visited`` (shared by all the chains of a section) refuses an entry reached twice:
-        definitions sharing one long verdaux chain would otherwise cost count x length.
+        ``budget`` (one for all the aux chains of a section) bounds the entries walked in all:
+        definitions may share verdaux entries (lld writes such files), but many sharing one long
+        chain would cost count x length.
         """
         off = first
         for i in range(count):
             if off < start or off + st.size > end:
                 raise self.f.fail(f"{what} {i} at {off:#x} is outside the section")
-            if off in visited:
-                raise self.f.fail(f"{what} {i} at {off:#x} is also part of another entry")
-            visited.add(off)
+            budget[0] -= 1
+            if budget[0] < 0:
+                raise self.f.fail(f"{what} chains share entries beyond what the section holds")
             fields = st.unpack_from(self.f.data, off)
             yield off, fields
             if fields[-1] == 0:
@@ -507,15 +510,15 @@ class _Parser:
         if count > (end - start) // vd.size:
             raise f.fail(f"{what}: {count} version definitions cannot fit in {end - start} bytes")
         out = []
-        visited: set[int] = set()
+        budget = [(end - start) // vda.size + count]
         names_at = _StringCache(f, strtab, f"{what} names")
         for off, (_ver, flags, ndx, cnt, vhash, aux, _next) in self._chain(
-            start, start, end, count, vd, f"{what}: version definition", set()
+            start, start, end, count, vd, f"{what}: version definition", [count]
         ):
             names = [
                 names_at.get(name)
                 for _, (name, _n) in self._chain(
-                    off + aux, start, end, cnt, vda, f"{what}: verdaux", visited)
+                    off + aux, start, end, cnt, vda, f"{what}: verdaux", budget)
             ]
             if not names:
                 raise f.fail(f"{what}: version definition at {off:#x} has no name (vd_cnt 0)")
@@ -532,15 +535,15 @@ class _Parser:
         if count > (end - start) // vn.size:
             raise f.fail(f"{what}: {count} version needs cannot fit in {end - start} bytes")
         out = []
-        visited: set[int] = set()
+        budget = [(end - start) // vna.size + count]
         names_at = _StringCache(f, strtab, f"{what} names")
         for off, (_ver, cnt, fname, aux, _next) in self._chain(
-            start, start, end, count, vn, f"{what}: version need", set()
+            start, start, end, count, vn, f"{what}: version need", [count]
         ):
             auxes = tuple(
                 _new(VersionNeedAux, (other, names_at.get(name), flags, vhash))
                 for _, (vhash, flags, other, name, _n) in self._chain(
-                    off + aux, start, end, cnt, vna, f"{what}: vernaux", visited)
+                    off + aux, start, end, cnt, vna, f"{what}: vernaux", budget)
             )
             out.append(_new(VersionNeed, (names_at.get(fname), auxes)))
         return tuple(out)

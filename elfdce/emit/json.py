@@ -94,7 +94,8 @@ def scan_document(
 
 
 def dumps(document: object) -> str:
-    """Deterministic JSON text (sorted keys are not used: field order is part of readability)."""
+    """Deterministic JSON text, all ASCII: a name whose bytes are not UTF-8 keeps them as
+    ``\\udcXX`` escapes (Python's surrogateescape), so the text is always valid UTF-8."""
     import json
 
-    return json.dumps(document, indent=1, ensure_ascii=False) + "\n"
+    return json.dumps(document, indent=1, ensure_ascii=True) + "\n"
