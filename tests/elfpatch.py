@@ -50,6 +50,16 @@ class Image:
         base = self.info.header.shoff + sec.index * self.info.header.shentsize
         self.put(base + (o64 if self.is64 else o32), f64 if self.is64 else f32, value)
 
+    def set_dynamic(self, tag: int, value: int) -> None:
+        """Set the value of the first dynamic entry with ``tag`` (PT_DYNAMIC)."""
+        dyn = next(p for p in self.info.segments if p.type == 2)
+        step, fmt = (16, "q") if self.is64 else (8, "i")
+        for off in range(dyn.offset, dyn.offset + dyn.filesz, step):
+            if self.get(off, fmt) == tag:
+                self.put(off + step // 2, "Q" if self.is64 else "I", value)
+                return
+        raise KeyError(tag)
+
     def strip_section_headers(self) -> None:
         for field in ("e_shoff", "e_shnum", "e_shstrndx"):
             self.set_header(field, 0)

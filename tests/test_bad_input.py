@@ -311,3 +311,26 @@ def test_many_sections_naming_one_long_string(lib):
         struct.pack_into("<I", buf, table_at + i * h.shentsize, 1)
     result, peak = peak_memory(bytes(buf))
     assert peak < 3 * len(buf) + (16 << 20), peak
+
+
+def test_overlapping_relocation_tables(prog):
+    # DT_PLTRELSZ stretched over .rela.dyn: the same entries would be decoded twice (a file
+    # made of such spans multiplies memory by the number of overlapping tables).
+    rela = prog.section(".rela.dyn")
+    plt = prog.section(".rela.plt")
+    prog.set_dynamic(23, prog.info.dynamic.get(7))  # DT_JMPREL = DT_RELA
+    prog.set_dynamic(2, rela.size + plt.size)  # DT_PLTRELSZ
+    expect_error(prog.bytes(), "relocation tables overlap")
+
+
+def test_relocation_naming_a_symbol_that_does_not_exist(prog):
+    plt = prog.section(".rela.plt")
+    prog.put(plt.offset + 8, "Q", (0xFFFF << 32) | 7)  # r_info: symbol 65535, JUMP_SLOT
+    expect_error(prog.bytes(), "names symbol 65535 of")
+
+
+def test_relocations_cost_about_their_size_in_memory(host_libc):
+    data = open(host_libc, "rb").read()
+    result, peak = peak_memory(data)
+    assert len(result.relocations) > 100
+    assert peak < len(data)  # arrays, not one record per relocation

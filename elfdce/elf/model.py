@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from array import array
+from bisect import bisect_right
+
 from .._record import Record
 from .constants import (
     COPY_AND_IRELATIVE,
@@ -287,6 +290,46 @@ class Relocation(Record):
     addend: int | None
 
 
+class Relocations:
+    """The dynamic relocations of a file: a read-only sequence of `Relocation`, kept as arrays
+    (about the size of the tables in the file; one record each would take about 8 times it)."""
+
+    __slots__ = ("_tables", "_starts", "_offsets", "_types", "_symbols", "_addends")
+
+    def __init__(
+        self, tables: list[tuple[str, int, bool]], offsets: array, types: array,
+        symbols: array, addends: array,
+    ) -> None:
+        self._tables = tables  # (table name, index of its first entry, has addends), in order
+        self._starts = [first for _, first, _ in tables]
+        self._offsets, self._types, self._symbols, self._addends = offsets, types, symbols, addends
+
+    def __len__(self) -> int:
+        return len(self._offsets)
+
+    def __getitem__(self, i: int) -> Relocation:
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError("relocation index out of range")
+        table, _, rela = self._tables[bisect_right(self._starts, i) - 1]
+        return Relocation(table, self._offsets[i], self._types[i], self._symbols[i],
+                          self._addends[i] if rela else None)
+
+    def __iter__(self) -> Iterator[Relocation]:
+        return (self[i] for i in range(len(self)))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Relocations) and list(self) == list(other)
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        names = ", ".join(t for t, _, _ in self._tables) or "no tables"
+        return f"<Relocations: {len(self)} in {names}>"
+
+
 class ElfSymbols(Record):
     """What `elfdce.scan` returns: the dynamic-linking view of one ELF file."""
 
@@ -298,7 +341,7 @@ class ElfSymbols(Record):
     symbols: tuple[Symbol, ...]
     version_defs: tuple[VersionDef, ...]
     version_needs: tuple[VersionNeed, ...]
-    relocations: tuple[Relocation, ...] | None  # None when not asked for
+    relocations: Relocations | None  # None when not asked for
     symbols_from: str  # "sections" (.dynsym) or "dynamic" (PT_DYNAMIC fallback) or "none"
     dynsym_name: str  # the section name readelf prints, usually ".dynsym"
 

@@ -12,6 +12,7 @@ import mmap
 import os
 import stat
 import struct
+from array import array
 
 from . import constants as C
 from .errors import ElfError
@@ -20,7 +21,7 @@ from .model import (
     DynamicEntry,
     ElfHeader,
     ElfSymbols,
-    Relocation,
+    Relocations,
     Section,
     Segment,
     Symbol,
@@ -33,6 +34,7 @@ from .model import (
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from typing import Literal
 
 _new = tuple.__new__
 
@@ -216,7 +218,7 @@ class _Parser:
             source = "none"
         relocs = None
         if want_relocations:
-            relocs = self._relocations(dynamic, len(symbols)) if dynamic is not None else ()
+            relocs = self._relocations(dynamic, len(symbols))
         return _new(
             ElfSymbols,
             (
@@ -605,10 +607,10 @@ class _Parser:
 
     # -- relocations -----------------------------------------------------------------------
 
-    def _relocations(self, dyn: Dynamic, nsyms: int) -> tuple[Relocation, ...]:
+    def _relocations(self, dyn: Dynamic | None, nsyms: int) -> Relocations:
         f, lay = self.f, self.lay
         tags: dict[int, int] = {}
-        for e in dyn.entries:
+        for e in dyn.entries if dyn is not None else ():
             tags.setdefault(e.tag, e.value)
         tables = []
         jmprel = None
@@ -625,25 +627,37 @@ class _Parser:
         if jmprel is not None:
             kind = "rela" if tags.get(C.DT_PLTREL, C.DT_RELA) == C.DT_RELA else "rel"
             tables.append(("jmprel", kind, jmprel[0], jmprel[1]))
+        spans = sorted((start, end) for _, _, start, end in tables)
+        for (_, end1), (start2, _) in zip(spans, spans[1:]):
+            if start2 < end1:  # a table counted twice would be decoded twice
+                raise f.fail("dynamic relocation tables overlap")
         mips64 = lay.is64 and self.header.machine == C.EM_MIPS
-        out: list[Relocation] = []
+        bo: Literal["little", "big"] = "little" if lay.bo == "<" else "big"
+        word = "Q" if lay.is64 else "I"
+        offsets, types, symbols, addends = array(word), array("I"), array("I"), array("q")
+        index = []
         for table, kind, start, end in tables:
             st = lay.rela if kind == "rela" else lay.rel
             f.check(start, end - start, f"{table} relocation table")
+            index.append((table, len(offsets), kind == "rela"))
             usable = (end - start) - (end - start) % st.size
             for row in st.iter_unpack(f.data[start : start + usable]):
                 r_offset, r_info = row[0], row[1]
-                addend = row[2] if kind == "rela" else None
                 if mips64:  # MIPS64 r_info: 32-bit sym, then ssym, type3, type2, type bytes
-                    raw = r_info.to_bytes(8, "little" if lay.bo == "<" else "big")
-                    sym = int.from_bytes(raw[:4], "little" if lay.bo == "<" else "big")
-                    rtype = raw[7]
+                    raw = r_info.to_bytes(8, bo)
+                    sym, rtype = int.from_bytes(raw[:4], bo), raw[7]
                 elif lay.is64:
                     sym, rtype = r_info >> 32, r_info & 0xFFFFFFFF
                 else:
                     sym, rtype = r_info >> 8, r_info & 0xFF
-                out.append(_new(Relocation, (table, r_offset, rtype, sym, addend)))
-        return tuple(out)
+                if sym >= nsyms and sym:
+                    raise f.fail(f"{table} relocation at {r_offset:#x} names symbol {sym} of "
+                                 f"{nsyms}")
+                offsets.append(r_offset)
+                types.append(rtype)
+                symbols.append(sym)
+                addends.append(row[2] if kind == "rela" else 0)
+        return Relocations(index, offsets, types, symbols, addends)
 
 
 class _StringCache:
