@@ -68,3 +68,46 @@ def test_readelf_format_prints_nothing_without_section_headers(versioned_lib):
     image = Image(open(versioned_lib, "rb").read())
     image.strip_section_headers()
     assert format_readelf(read_elf_bytes(image.bytes())) == ""  # as readelf --dyn-syms does
+
+
+@pytest.mark.parametrize("path", [p for p in cross_libc_files() if p.endswith("libc.so.6")],
+                         ids=lambda p: p.split("/")[2])
+def test_dt_hash_count_when_there_is_no_gnu_hash(path):
+    # With DT_GNU_HASH turned into DT_DEBUG the count must come from DT_HASH, whose entries
+    # are 64-bit on s390x.
+    original = read_elf(path)
+    if not original.dynamic.has(4):
+        pytest.skip("no DT_HASH in this file")
+    image = Image(open(path, "rb").read())
+    image.strip_section_headers()
+    try:
+        image.set_dynamic(0x6FFFFEF5, 0)
+        dyn = next(p for p in image.info.segments if p.type == 2)
+        step, fmt = (16, "q") if image.is64 else (8, "i")
+        for off in range(dyn.offset, dyn.offset + dyn.filesz, step):
+            if image.get(off, fmt) == 0x6FFFFEF5:
+                image.put(off, fmt, 21)  # DT_DEBUG
+    except KeyError:
+        pass
+    stripped = read_elf_bytes(image.bytes(), path)
+    assert len(stripped.symbols) == len(original.symbols)
+
+
+def test_s390x_dt_hash_has_64_bit_entries():
+    # s390x's .hash uses 8-byte entries (binutils' hash_entry_size, glibc's Elf_Symndx). Debian's
+    # s390x libc has only DT_GNU_HASH: write a SysV hash header where .gnu.hash was, and point
+    # the DT_GNU_HASH entry's tag at it as DT_HASH.
+    path = "/usr/s390x-linux-gnu/lib/libc.so.6"
+    if not os.path.exists(path):
+        pytest.fail("libc6-s390x-cross is needed (scripts/test installs it)")
+    image = Image(open(path, "rb").read())
+    count = len(image.info.symbols)
+    gnu_hash = image.section(".gnu.hash")
+    image.put(gnu_hash.offset, "Q", 1)  # nbucket
+    image.put(gnu_hash.offset + 8, "Q", count)  # nchain = number of symbols
+    dyn = next(p for p in image.info.segments if p.type == 2)
+    for off in range(dyn.offset, dyn.offset + dyn.filesz, 16):
+        if image.get(off, "q") == 0x6FFFFEF5:
+            image.put(off, "q", 4)
+    image.strip_section_headers()
+    assert len(read_elf_bytes(image.bytes(), path).symbols) == count

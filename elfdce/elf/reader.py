@@ -470,8 +470,13 @@ class _Parser:
                 pos += 4 * n
         if C.DT_HASH in tags:
             off = self._vaddr_to_offset(tags[C.DT_HASH], "DT_HASH")
+            # nbucket, nchain: 32-bit words, but 64-bit on 64-bit s390 and on Alpha (binutils'
+            # hash_entry_size; glibc's Elf_Symndx)
+            if lay.is64 and self.header.machine in (C.EM_S390, C.EM_ALPHA):
+                f.check(off, 16, "DT_HASH header")
+                return struct.unpack_from(lay.bo + "Q", f.data, off + 8)[0]
             f.check(off, 8, "DT_HASH header")
-            return lay.word.unpack_from(f.data, off + 4)[0]  # nchain
+            return lay.word.unpack_from(f.data, off + 4)[0]
         if C.DT_MIPS_SYMTABNO in tags and self.header.machine == C.EM_MIPS:
             return tags[C.DT_MIPS_SYMTABNO]
         raise f.fail("no section headers and no DT_GNU_HASH/DT_HASH to count the dynamic symbols")
