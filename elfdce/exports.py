@@ -64,6 +64,23 @@ class ExportSet(Record):
     unversioned: tuple[str, ...] = ()
     defaults_known: bool = True  # False when read from an abilist, which has no @/@@
 
+    def check_expressible(self) -> None:
+        """Raise ValueError for what a GNU ld version script cannot reproduce: an export named
+        like a version node (ld's marker symbol takes the name), two pairs whose ``.symver``
+        internal names collide, a node whose parent is not a node."""
+        nodes = {n.name for n in self.nodes}
+        clash = sorted({p.name for p in self.pairs} & nodes)
+        if clash:
+            raise ValueError(f"exports named like version nodes: {', '.join(clash)}")
+        internal: dict[str, ExportPair] = {}
+        for p in self.symver_pairs():
+            other = internal.setdefault(p.internal_name, p)
+            if other is not p:
+                raise ValueError(f"{p.label} and {other.label} need the same internal name")
+        orphans = sorted(n.name for n in self.nodes if n.parent and n.parent not in nodes)
+        if orphans:
+            raise ValueError(f"version nodes whose parent is missing: {', '.join(orphans)}")
+
     def symver_pairs(self) -> tuple[ExportPair, ...]:
         """The pairs that need a ``.symver`` directive.
 
@@ -78,8 +95,13 @@ class ExportSet(Record):
 
     def without_private(self) -> ExportSet:
         """The same set without the GLIBC_PRIVATE node and its pairs."""
+        private = {n.name: n.parent for n in self.nodes if n.name == PRIVATE}
         return self._replace(
-            nodes=tuple(n for n in self.nodes if n.name != PRIVATE),
+            # a node inheriting from GLIBC_PRIVATE inherits from its parent instead
+            nodes=tuple(
+                n._replace(parent=private[n.parent]) if n.parent in private else n
+                for n in self.nodes if n.name != PRIVATE
+            ),
             pairs=tuple(p for p in self.pairs if p.version != PRIVATE),
         )
 
@@ -104,6 +126,7 @@ def from_elf(elf: ElfSymbols) -> ExportSet:
     )
     pairs = []
     unversioned = []
+    seen: set[tuple[str, str]] = set()
     for s in elf.exports():
         v = s.version
         if v is None:
@@ -111,6 +134,9 @@ def from_elf(elf: ElfSymbols) -> ExportSet:
             continue
         if v.needed_from is not None:
             continue  # COPY-relocated data of a program: not the file's own export
+        if (s.name, v.name) in seen:
+            continue  # name@V and name@@V both: one pair (ld cannot make both; glibc has none)
+        seen.add((s.name, v.name))
         kind = STT_NAMES.get(s.type, str(s.type))
         size = s.size if s.type in (STT_OBJECT, STT_TLS) else 0
         pairs.append(ExportPair(s.name, v.name, not v.hidden, kind, size))

@@ -70,14 +70,35 @@ def test_json_is_deterministic(versioned_lib):
     assert run("scan", "--json", versioned_lib).stdout == run("scan", "--json", versioned_lib).stdout
 
 
+def listed(fmt: str, out: str) -> set[tuple[str, str | None]]:
+    """(name, version) of the symbol rows of a `scan` output."""
+    if fmt == "json":
+        return {(s["name"], s["version"]) for f in json.loads(out)["files"] for s in f["symbols"]}
+    rows = set()
+    for line in out.splitlines():
+        if fmt == "readelf" and line[:6].strip().isdigit() and line[6:7] == ":":
+            label = line.split()[7] if len(line.split()) > 7 else ""
+            name, _, version = label.partition("@")
+            rows.add((name, version.lstrip("@") or None))
+        elif fmt == "table" and line and not line.startswith((" ", "NAME", "/")):
+            parts = line.split()
+            version = parts[1].lstrip("@") if parts[1].startswith("@") else None
+            rows.add((parts[0], version))
+    return rows
+
+
 @pytest.mark.parametrize("fmt", ["table", "json", "readelf"])
 def test_filters(versioned_program, fmt):
-    defined = run("scan", "--format", fmt, "--defined", versioned_program).stdout
-    undefined = run("scan", "--format", fmt, "--undefined", versioned_program).stdout
-    node = run("scan", "--format", fmt, "--version-node", "V1", versioned_program).stdout
-    assert "__libc_start_main" in undefined and "__libc_start_main" not in defined
-    assert "table" in defined
-    assert "foo" in node and "__libc_start_main" not in node and "table@" not in node
+    everything = listed(fmt, run("scan", "--format", fmt, versioned_program).stdout)
+    defined = listed(fmt, run("scan", "--format", fmt, "--defined", versioned_program).stdout)
+    undefined = listed(fmt, run("scan", "--format", fmt, "--undefined", versioned_program).stdout)
+    node = listed(fmt, run("scan", "--format", fmt, "--version-node", "V1",
+                           versioned_program).stdout)
+    elf = elfdce.scan(versioned_program)
+    assert defined == {(s.name, s.version_name) for s in elf.defined()}
+    assert undefined == {(s.name, s.version_name) for s in elf.undefined()}
+    assert node == {("foo", "V1")}
+    assert defined | undefined <= everything
 
 
 def test_defined_and_undefined_exclude_each_other(versioned_lib):
@@ -132,3 +153,29 @@ def test_fast_parser_answers_the_common_spellings():
     assert a is not None and a.format == "readelf" and a.paths == ["x.so"]
     assert fast_parse(["--json", "--version-node=GLIBC_2.3", "x"]).version_node == "GLIBC_2.3"
     assert fast_parse(["--help"]) is None and fast_parse([]) is None
+
+
+def test_names_that_are_not_utf8(tmp_path, versioned_lib):
+    # "foo" becomes b"f\xffo": table and readelf print the bytes, JSON stays valid text.
+    data = bytearray(open(versioned_lib, "rb").read())
+    dynstr = elfdce.scan(versioned_lib).section(".dynstr")
+    at = data.index(b"\0foo\0", dynstr.offset) + 2
+    data[at] = 0xFF
+    bad = tmp_path / "libbad.so"
+    bad.write_bytes(bytes(data))
+    env = dict(os.environ, PYTHONIOENCODING="utf-8", LC_ALL="C.UTF-8")
+    for fmt in ("table", "readelf"):
+        proc = subprocess.run([sys.executable, "-m", "elfdce", "scan", "--format", fmt, str(bad)],
+                              capture_output=True, env=env, timeout=60)
+        assert proc.returncode == 0, proc.stderr
+        assert b"f\xffo@@V2" in proc.stdout or b"f\xffo " in proc.stdout
+    proc = subprocess.run([sys.executable, "-m", "elfdce", "scan", "--json", str(bad)],
+                          capture_output=True, env=env, timeout=60)
+    assert proc.returncode == 0
+    names = {s["name"] for s in json.loads(proc.stdout.decode("utf-8"))["files"][0]["symbols"]}
+    assert "f\udcffo" in names
+    out = tmp_path / "maps"
+    proc = subprocess.run([sys.executable, "-m", "elfdce", "versions", "--out-dir", str(out),
+                           "--lib", f"libm={bad}"], capture_output=True, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert b"\tf\xffo;\n" in (out / "libm.version").read_bytes()

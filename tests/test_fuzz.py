@@ -11,7 +11,6 @@ tries 150 each.
 from __future__ import annotations
 
 import glob
-import json
 import struct
 import time
 
@@ -23,7 +22,7 @@ from elfpatch import Image
 
 from elfdce.elf import ElfError, read_elf_bytes
 from elfdce.elf.reader import INTERNAL_ERROR
-from elfdce.emit.json import file_dict
+from elfdce.emit.json import dumps, file_dict
 from elfdce.emit.readelf import format_readelf
 from elfdce.emit.table import format_table
 
@@ -98,9 +97,11 @@ def check(data: bytes, name: str) -> None:
         assert text.startswith(name + ": ") and "\n" not in text
         assert INTERNAL_ERROR not in text, text
         return
-    format_readelf(info)
-    format_table(info)
-    json.dumps(file_dict(info))
+    # what the CLI writes: table and readelf as bytes (names that are not UTF-8 as their own
+    # bytes), JSON as ASCII text
+    format_readelf(info).encode("utf-8", "surrogateescape")
+    format_table(info).encode("utf-8", "surrogateescape")
+    dumps(file_dict(info)).encode("ascii")
 
 
 CASE_SECONDS = 1.0

@@ -187,12 +187,32 @@ def test_exact_maps_reproduce_the_five_host_libraries(tmp_path, linker):
             assert nodes == host_nodes
 
 
+def script_listing(script: str) -> set[tuple[str, str]]:
+    """(name, node) for every name a version script lists under global:."""
+    listed, node, in_global = set(), None, False
+    for line in script.splitlines():
+        if line.endswith("{"):
+            node, in_global = line.split()[0], False
+        elif line == "global:":
+            in_global = True
+        elif line == "local:":
+            in_global = False
+        elif line.startswith("\t") and in_global:
+            listed.add((line.strip().rstrip(";"), node))
+    return listed
+
+
 def test_host_libc_exact_map_covers_every_defined_pair(host_libc):
     elf = elfdce.scan(host_libc)
     vmap = build_map(elf)
     defined = [s for s in elf.symbols if s.shndx and not s.is_version_marker]
     assert len(vmap.exports.pairs) == len(defined)
-    assert vmap.missing == ()
+    # read from the script's text, not from what build_map says it listed
+    assert {(s.name, s.version.name) for s in defined} <= script_listing(vmap.script)
+    # and the dce map misses exactly the compat pairs
+    dce = script_listing(build_map(elf, style="dce").script)
+    assert {(s.name, s.version.name) for s in defined if not s.version.hidden} <= dce
+    assert not {(s.name, s.version.name) for s in defined if s.version.hidden} & dce
     private = [p for p in vmap.exports.pairs if p.version == "GLIBC_PRIVATE"]
     assert 0 < len(private) < len(defined)
     no_private = build_map(elf, private=False)
@@ -214,7 +234,7 @@ def test_summary_counts_match_the_reader(host_libc):
     nodes = [d for d in elf.version_defs if not d.is_base]
     assert row[1] == str(len(nodes))
     assert row[3:8] == [str(len(defined)), str(len(defined) - len(compat)), str(len(compat)),
-                        str(len(private)), row[7]]
+                        str(len(private)), str(len(elfdce.compat_pairs(host_libc)))]
     assert row[8:] == [str(len(defined) - len(compat)), str(len(compat))]  # dce lists / loses
 
 
@@ -297,7 +317,8 @@ def test_cross_sysroots(tmp_path, sysroot):
     for loc in locate(sysroot):
         assert loc.path is not None and loc.path.startswith(sysroot + "/")
         vmap = build_map(loc.path)
-        assert vmap.missing == ()
+        elf = elfdce.scan(loc.path)
+        assert {(s.name, s.version.name) for s in elf.exports()} <= script_listing(vmap.script)
         assert (tmp_path / f"{loc.library.key}.version").read_text() == (
             read_prefix(loc.library) + vmap.script)
         if loc.library.key in ("libpthread", "librt", "libdl"):  # glibc 2.36: merged stubs
@@ -369,3 +390,52 @@ def test_dce_style_equals_the_c_implementation(tmp_path, c_mkversion, sysroot):
         subprocess.run([c_mkversion, loc.path, prefix, str(tmp_path / "c.version")], check=True)
         expected = (tmp_path / "c.version").read_text()
         assert build_map(loc.path, style="dce", prefix=read_prefix(loc.library)).script == expected
+
+
+def test_cli_write_errors_are_one_line_and_exit_2(tmp_path):
+    blocker = tmp_path / "afile"
+    blocker.write_text("x")
+    proc = subprocess.run([sys.executable, "-m", "elfdce", "versions", "--out-dir",
+                           str(blocker)], capture_output=True, text=True)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.startswith(f"elfdce versions: cannot write to {blocker}")
+    prefixes = tmp_path / "pfx"
+    prefixes.mkdir()
+    for lib in FIVE:
+        (prefixes / lib.prefix_file).write_bytes(b"\xff\xfe not utf-8\n")
+    proc = subprocess.run([sys.executable, "-m", "elfdce", "versions", "--out-dir",
+                           str(tmp_path / "o"), "--prefix-dir", str(prefixes)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "prefix map for libc.so.6" in proc.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_without_private_children_of_glibc_private_are_reparented():
+    exports = ExportSet("libx.so", (VersionNode("V1", None), VersionNode("GLIBC_PRIVATE", "V1"),
+                                    VersionNode("V2", "GLIBC_PRIVATE")),
+                        (ExportPair("f", "V2", True, "FUNC", 0),
+                         ExportPair("g", "GLIBC_PRIVATE", True, "FUNC", 0)))
+    public = exports.without_private()
+    assert public.nodes == (VersionNode("V1", None), VersionNode("V2", "V1"))
+    assert exact_script(public).endswith("V2 {\nglobal:\n\tf;\n} V1;\n")
+
+
+def test_inexpressible_export_sets_are_refused():
+    nodes = (VersionNode("V1", None),)
+    with pytest.raises(ValueError, match="named like version nodes: V1"):
+        exact_script(ExportSet(None, nodes, (ExportPair("V1", "V1", True, "FUNC", 0),)))
+    with pytest.raises(ValueError, match="parent is missing: V3"):
+        exact_script(ExportSet(None, nodes + (VersionNode("V3", "V9"),), ()))
+    with pytest.raises(ValueError, match="same internal name"):
+        exact_script(ExportSet(None, (VersionNode("V1.0", None), VersionNode("V1_0", None)), (
+            ExportPair("f", "V1.0", False, "FUNC", 0), ExportPair("f", "V1_0", True, "FUNC", 0))))
+
+
+def test_a_parent_is_written_before_its_child(tmp_path):
+    exports = ExportSet("libo.so", (VersionNode("V2", "V1"), VersionNode("V1", None)),
+                        (ExportPair("f", "V2", True, "FUNC", 0),))
+    script = exact_script(exports)
+    assert script.index("V1 {") < script.index("V2 {")
+    back = from_elf(elfdce.scan(link_stub(str(tmp_path / "libo.so"), exports, script)))
+    assert set(back.nodes) == set(exports.nodes)

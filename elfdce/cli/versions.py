@@ -74,8 +74,8 @@ def execute(args: argparse.Namespace) -> int:
             continue
         try:
             prefix = read_prefix(loc.library, args.prefix_dir)
-        except OSError as err:
-            print(f"elfdce versions: prefix map: {err}", file=sys.stderr)
+        except (OSError, UnicodeDecodeError) as err:
+            print(f"elfdce versions: prefix map for {loc.library.soname}: {err}", file=sys.stderr)
             return 2
         try:
             elf = read_elf(loc.path, relocations=False)
@@ -84,38 +84,50 @@ def execute(args: argparse.Namespace) -> int:
             if args.summary:
                 other = build_map(elf, style="dce" if args.style == "exact" else "exact",
                                   prefix=prefix, private=args.private)
-        except ElfError as err:
-            print(f"elfdce versions: {err}", file=sys.stderr)
+        except (ElfError, ValueError) as err:
+            print(f"elfdce versions: {loc.path}: {err}" if isinstance(err, ValueError)
+                  else f"elfdce versions: {err}", file=sys.stderr)
             status = 2
             continue
         built.append((loc, vmap, other))
     if args.summary:
         _print_summary(built, args.style)
         return status
-    for loc, vmap, _ in built:
-        files = _files(loc.library.key, vmap, args.out_dir)
-        if args.check:
+    # Everything is generated before anything is written: no half-updated set of maps.
+    outputs = [(loc, vmap, _files(loc.library.key, vmap, args.out_dir)) for loc, vmap, _ in built]
+    if args.check:
+        for loc, _vmap, files in outputs:
             for path, data in files:
                 if _read(path) != data:
                     print(f"{path}: differs from {loc.path} ({args.style} style)")
                     status = max(status, 1)
-            continue
-        os.makedirs(args.out_dir, exist_ok=True)
-        from ..fsutil import write_atomic
+        return status
+    from ..fsutil import write_atomic
 
-        for path, data in files:
-            write_atomic(path, data)
+    try:
+        os.makedirs(args.out_dir, exist_ok=True)
+        for _loc, _vmap, files in outputs:
+            for path, data in files:
+                write_atomic(path, data)
+    except OSError as err:
+        print(f"elfdce versions: cannot write to {args.out_dir}: {err.strerror or err}",
+              file=sys.stderr)
+        return 2
+    for loc, vmap, files in outputs:
         _report(loc, vmap, [p for p, _ in files])
     return status
 
 
 def _files(key: str, vmap: VersionMap, out_dir: str) -> list[tuple[str, bytes]]:
-    files = [(os.path.join(out_dir, f"{key}.version"), vmap.script.encode())]
+    # surrogateescape: a name that is not UTF-8 is written back as its original bytes
+    files = [(os.path.join(out_dir, f"{key}.version"),
+              vmap.script.encode("utf-8", "surrogateescape"))]
     if vmap.style == "exact":
         from ..emit.version_script import symver_header
 
         header = symver_header(vmap.symver, os.path.basename(vmap.source))
-        files.append((os.path.join(out_dir, f"{key}.symver.h"), header.encode()))
+        files.append((os.path.join(out_dir, f"{key}.symver.h"),
+                      header.encode("utf-8", "surrogateescape")))
     return files
 
 

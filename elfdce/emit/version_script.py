@@ -17,11 +17,17 @@ from __future__ import annotations
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from ..elf.model import ElfSymbols
-    from ..exports import ExportPair, ExportSet
+    from ..exports import ExportPair, ExportSet, VersionNode
 
 
 def exact_script(exports: ExportSet, prefix: str = "") -> str:
-    """The ``exact`` version script: ``prefix`` (the NS3 node) and one node per version node."""
+    """The ``exact`` version script: ``prefix`` (the NS3 node) and one node per version node.
+
+    Nodes come in file order, except that a parent is always written before its children (ld
+    needs it). Raises ValueError for what a script cannot express (`check_expressible`).
+    """
+    exports.check_expressible()
+    exports = exports._replace(nodes=_parents_first(exports.nodes))
     listed: dict[str, list[str]] = {n.name: [] for n in exports.nodes}
     seen: set[tuple[str, str]] = set()
     for p in exports.pairs:
@@ -42,6 +48,25 @@ def exact_script(exports: ExportSet, prefix: str = "") -> str:
             local_written = True
         out.append(f"}} {node.parent};\n" if node.parent else "};\n")
     return "".join(out)
+
+
+def _parents_first(nodes: tuple[VersionNode, ...]) -> tuple[VersionNode, ...]:
+    """``nodes`` in their order, each moved after its parent where the file had it before."""
+    by_name = {n.name: n for n in nodes}
+    out: list[VersionNode] = []
+    placed: set[str] = set()
+
+    def place(n: VersionNode, path: tuple[str, ...] = ()) -> None:
+        if n.name in placed or n.name in path:
+            return
+        if n.parent in by_name:
+            place(by_name[n.parent], path + (n.name,))
+        placed.add(n.name)
+        out.append(n)
+
+    for n in nodes:
+        place(n)
+    return tuple(out)
 
 
 def symver_header(pairs: tuple[ExportPair, ...], source: str = "") -> str:
