@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 # subcommand -> module under elfdce.cli
-COMMANDS = {"scan": "scan", "versions": "versions"}
+COMMANDS = {"scan": "scan", "versions": "versions", "table": "table"}
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -12,7 +12,8 @@ Classes:
   UNSUPPORTED  deliberately not provided (``note`` says why)
 
 Table entries keep DCE's X-macro form (``macro``, ``extra``, ``guard``) so that a
-``libc-ns3.h`` round-trips; their order is the layout of DCE's ``struct Libc``.
+``libc-ns3.h`` round-trips; their order is the layout of DCE's ``struct Libc``. An IFUNC entry
+is written with a NATIVE macro (DCE's table knows no IFUNC).
 """
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ def parse_tsv(text: str, path: str = "<policy>") -> Policy:
             raise PolicyError(path, lineno, f"class {cls!r} is not one of {', '.join(CLASSES)}")
         if macro and macro not in MACROS:
             raise PolicyError(path, lineno, f"macro {macro!r} is not one of {', '.join(MACROS)}")
-        if macro and MACROS[macro][0] != cls:
+        if macro and MACROS[macro][0] != cls and not (cls == "IFUNC" and MACROS[macro][0] == "NATIVE"):
             raise PolicyError(path, lineno, f"macro {macro} makes a {MACROS[macro][0]} entry, "
                               f"not {cls}")
         if name in seen:
@@ -67,8 +67,18 @@ def read_policy(path: str) -> Policy:
         raise PolicyError(path, None, err.strerror or str(err)) from None
     except UnicodeDecodeError:
         raise PolicyError(path, None, "not UTF-8 text") from None
-    if text.startswith("# elfdce policy") or "\t" in text.split("\n", 3)[-1][:200]:
+    if _looks_like_tsv(text):
         return parse_tsv(text, path)
     from .xmacro import parse_xmacro
 
     return parse_xmacro(text, path)
+
+
+def _looks_like_tsv(text: str) -> bool:
+    """elfdce TSV: its header line, or tab-separated lines; a C header has neither."""
+    for line in text.split("\n"):
+        if line.startswith("# elfdce policy"):
+            return True
+        if line.strip() and not line.startswith("#"):
+            return "\t" in line.strip() or "(" not in line
+    return True
