@@ -15,7 +15,9 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 # subcommand -> module under elfdce.cli
-COMMANDS = {"scan": "scan", "versions": "versions", "table": "table"}
+COMMANDS = {
+    "scan": "scan", "versions": "versions", "table": "table", "diff": "diff",
+}
 
 
 def build_parser() -> argparse.ArgumentParser:

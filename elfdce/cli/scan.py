@@ -14,13 +14,14 @@ if TYPE_CHECKING:
 
     from ..elf.model import ElfSymbols
 
-FORMATS = ("table", "readelf", "json")
+FORMATS = ("table", "readelf", "json", "abilist")
 
 # The option table both parsers read: (flag, takes a value, choices or None, help).
 OPTIONS: tuple[tuple[str, bool, tuple[str, ...] | None, str], ...] = (
     ("--format", True, FORMATS,
      "table (default): readable; readelf: exactly what `readelf --dyn-syms -W` prints; "
-     "json: versioned schema (elfdce/schemas/scan.schema.json)"),
+     "json: versioned schema (elfdce/schemas/scan.schema.json); abilist: glibc's "
+     "abilist lines of the exports (filters do not apply)"),
     ("--json", False, None, "same as --format json"),
     ("--defined", False, None, "only defined symbols (version markers included)"),
     ("--undefined", False, None, "only imported symbols"),
@@ -150,7 +151,13 @@ def _scan(args: argparse.Namespace | ScanArgs) -> int:
         for r in results:
             if isinstance(r, ElfError):
                 print(f"elfdce: {r}", file=sys.stderr)
-        if args.format == "readelf":
+        if args.format == "abilist":
+            from ..emit.abilist import format_abilist
+            from ..exports import from_elf
+
+            _write("".join(format_abilist(from_elf(r)) for r in results
+                           if not isinstance(r, ElfError)))
+        elif args.format == "readelf":
             from ..emit.readelf import format_readelf
 
             for r in results:

@@ -1,0 +1,73 @@
+"""``elfdce diff OLD NEW``: exports added, removed, moved and left compat-only between two
+libraries or abilists, and which of them the policy covers."""
+
+from __future__ import annotations
+
+import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+
+
+def configure_parser(sub: argparse._SubParsersAction) -> None:
+    """Add the `diff` subcommand to ``sub``."""
+    p = sub.add_parser(
+        "diff",
+        help="what changed between two libraries or glibc abilists",
+        description="Compare the exported (name, version) pairs of OLD and NEW (each a library "
+        "or a glibc abilist file). Exit status: 0 no change, 1 changes, 2 bad input.",
+    )
+    p.add_argument("old", metavar="OLD")
+    p.add_argument("new", metavar="NEW")
+    p.add_argument("--policy", metavar="FILE",
+                   help="say which changed names this policy covers (default: DCE 1.12's table)")
+    p.add_argument("--json", action="store_true", help="JSON output")
+    p.set_defaults(func=execute)
+
+
+def execute(args: argparse.Namespace) -> int:
+    """Print the changes; 0 when there are none, 1 when there are, 2 on bad input."""
+    from ..elf import ElfError
+    from ..emit.abilist import AbilistError
+    from ..exportdiff import diff_exports, read_exports
+    from ..policy.host import load_policy
+    from ..policy.model import PolicyError
+
+    try:
+        old = read_exports(args.old)
+        new = read_exports(args.new)
+        policy = load_policy(args.policy)
+    except (ElfError, AbilistError, PolicyError) as err:
+        print(f"elfdce diff: {err}", file=sys.stderr)
+        return 2
+    except (OSError, UnicodeDecodeError) as err:
+        print(f"elfdce diff: {getattr(err, 'filename', None) or ''}: {err}", file=sys.stderr)
+        return 2
+    changes = diff_exports(old, new, policy)
+    if args.json:
+        from ..emit.json import dumps
+
+        sys.stdout.write(dumps({
+            "schema_version": 1, "old": args.old, "new": args.new,
+            "defaults_compared": old.defaults_known and new.defaults_known,
+            "changes": [c._asdict() for c in changes],
+        }))
+    else:
+        for c in changes:
+            covered = f"  [policy: {c.policy}]" if c.policy else "  [not in policy]"
+            if c.kind == "added":
+                text = c.new
+            elif c.kind == "removed":
+                text = c.old
+            else:
+                text = f"{c.old} -> {c.new}"
+            print(f"{c.kind:<11} {text}{covered}")
+        counts: dict[str, int] = {}
+        for c in changes:
+            counts[c.kind] = counts.get(c.kind, 0) + 1
+        summary = ", ".join(f"{n} {k}" for k, n in counts.items()) or "no changes"
+        note = "" if old.defaults_known and new.defaults_known else (
+            " (an abilist has no @/@@: GLIBC_PRIVATE and default versions not compared)")
+        print(f"{args.old} -> {args.new}: {summary}{note}")
+    return 1 if changes else 0
