@@ -57,11 +57,12 @@ class LocatedLibrary(Record):
     how: str  # "--lib", "ldconfig", "sysroot DIR", "multiarch", or why it is missing
 
 
-def _ldconfig_entries() -> list[tuple[str, str, str]]:
-    """(soname, flags, path) from ``ldconfig -p``; empty where ldconfig is missing."""
+def _ldconfig_entries(args: tuple[str, ...] = ("-p",)) -> list[tuple[str, str, str]]:
+    """(soname, flags, path) from ``ldconfig -p`` (``args`` may add ``-C CACHE``); empty where
+    ldconfig is missing."""
     for exe in ("/sbin/ldconfig", "/usr/sbin/ldconfig", "ldconfig"):
         try:
-            out = subprocess.run([exe, "-p"], capture_output=True, text=True, timeout=30).stdout
+            out = subprocess.run([exe, *args], capture_output=True, text=True, timeout=30).stdout
         except (OSError, subprocess.SubprocessError):
             continue
         entries = []

@@ -54,10 +54,10 @@ def _class_for(pairs: list[ExportPair]) -> tuple[str, str, str]:
     compat_only = not any(p.default for p in pairs)
     note = "only compat versions on this host" if compat_only else ""
     kinds = {p.kind for p in pairs}
-    if all(p.version == PRIVATE for p in pairs):
-        return "PRIVATE", "", note
     if "TLS" in kinds:
         return "TLS", "", "thread-local: cannot be forwarded"
+    if all(p.version == PRIVATE for p in pairs):
+        return "PRIVATE", "", note
     if "OBJECT" in kinds or "COMMON" in kinds:
         return "DATA", "", note
     if "GNU_IFUNC" in kinds:
@@ -67,8 +67,8 @@ def _class_for(pairs: list[ExportPair]) -> tuple[str, str, str]:
 
 def complete_policy(base: Policy, libraries: list[HostLibrary]) -> Policy:
     """``base`` in its order, then every other export of ``libraries`` (in library order, names
-    sorted) with the class its kind implies: functions NATIVE (IFUNC when the host's symbol is
-    one), data objects DATA, thread-local TLS, GLIBC_PRIVATE-only names PRIVATE."""
+    sorted) with the class its kind implies: thread-local TLS, GLIBC_PRIVATE-only names
+    PRIVATE, data objects DATA, functions NATIVE (IFUNC when the host's symbol is one)."""
     covered = set(base.by_name())
     entries = list(base.entries)
     for lib in libraries:

@@ -1,0 +1,221 @@
+"""Will this program load under DCE, and what is missing? The whole answer, before a build.
+
+Every import of the program and of the libraries it brings (the five glibc libraries that DCE
+replaces and the dynamic loader excepted) is bound the way ld.so binds it, then classed by the
+policy: DCE, NATIVE, DATA, missing (nobody exports that name@version, or the replacement will not
+because the policy lacks it), unsupported (TLS, GLIBC_PRIVATE, UNSUPPORTED), external (another
+library the program brings provides it), weak (an unresolved weak import: allowed).
+"""
+
+from __future__ import annotations
+
+import os
+
+from ._record import Record
+from .elf import constants as C
+from .glibc.libs import FIVE
+from .glibc.loader import Closure, LoadedObject, definitions, matches, resolve_closure
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from .elf import ElfSymbols
+    from .policy.model import Policy, PolicyEntry
+
+REPLACED = {lib.soname for lib in FIVE}
+VERDICTS = ("DCE", "NATIVE", "DATA", "missing", "unsupported", "external", "weak")
+
+
+class Import(Record):
+    """One imported symbol of one object and what becomes of it."""
+
+    importer: str  # path of the importing object
+    name: str
+    version: str | None
+    needed_from: str | None  # the verneed file the version is asked of
+    weak: bool
+    provider: str | None  # soname (or path) of the object that defines it on the host
+    verdict: str  # one of VERDICTS
+    detail: str
+
+
+class ProgramInfo(Record):
+    """What DCE's loading cares about, apart from symbols."""
+
+    pie: str  # "pie", "pie-without-flag", "exec", "static-pie", "dso"
+    description: str
+    copy_relocations: tuple[str, ...]  # symbols whose data is copied at load time
+    executable_stack: bool
+    textrel: bool
+
+    @property
+    def loadable(self) -> bool:
+        return self.pie in ("pie", "pie-without-flag")
+
+
+class Report(Record):
+    """The preflight of one program."""
+
+    program: str
+    info: ProgramInfo
+    closure: Closure
+    imports: tuple[Import, ...]
+
+    def of(self, importer: str) -> tuple[Import, ...]:
+        return tuple(i for i in self.imports if i.importer == importer)
+
+    def missing(self) -> tuple[Import, ...]:
+        return tuple(i for i in self.imports if i.verdict == "missing")
+
+    @property
+    def ok(self) -> bool:
+        """Nothing missing, every needed library found, and a program DCE can load."""
+        return not self.missing() and not self.closure.missing and self.info.loadable
+
+    def summary(self) -> str:
+        """``prog: 12 imports — 5 DCE, 6 NATIVE, 1 DATA, 0 missing`` (the program's own), then
+        the same for the libraries it brings."""
+        lines = []
+        own = self.of(self.program)
+        lines.append(f"{os.path.basename(self.program)}: {_counts(own)}")
+        others = tuple(i for i in self.imports if i.importer != self.program)
+        if others:
+            libs = len({i.importer for i in others})
+            lines.append(f"  and {libs} libraries it loads: {_counts(others)}")
+        return "\n".join(lines)
+
+
+def _counts(imports: tuple[Import, ...]) -> str:
+    counts = {v: 0 for v in VERDICTS}
+    for i in imports:
+        counts[i.verdict] += 1
+    parts = [f"{counts[v]} {v}" for v in VERDICTS if counts[v] or v in ("DCE", "NATIVE",
+                                                                          "missing")]
+    text = f"{len(imports)} imports — {', '.join(parts)}"
+    missing = sorted({_label(i) for i in imports if i.verdict == "missing"})
+    if missing:
+        text += ": " + ", ".join(missing)
+    return text
+
+
+def _label(i: Import) -> str:
+    return f"{i.name}@{i.version}" if i.version else i.name
+
+
+def program_info(elf: ElfSymbols) -> ProgramInfo:
+    """PIE status, COPY relocations, executable stack and text relocations of ``elf``."""
+    interp = any(p.type == C.PT_INTERP for p in elf.segments)
+    flags_1 = elf.dynamic.flags_1 if elf.dynamic else 0
+    pie_flag = bool(flags_1 & C.DF_1_PIE)
+    if elf.header.type == C.ET_EXEC:
+        pie, text = "exec", ("ET_EXEC: not position-independent; DCE can only load PIEs "
+                             "(rebuild with -fPIE -pie)")
+    elif elf.header.type != C.ET_DYN:
+        pie, text = "other", f"{elf.header.type_name}: not a program"
+    elif pie_flag and interp:
+        pie, text = "pie", ("PIE (DF_1_PIE set: glibc >= 2.30 refuses to dlopen it; "
+                            "`elfdce fix-pie` clears the flag)")
+    elif pie_flag:
+        pie, text = "static-pie", "static PIE: no dynamic imports to replace"
+    elif interp:
+        pie, text = "pie-without-flag", "PIE without DF_1_PIE (older linker): dlopen accepts it"
+    else:
+        pie, text = "dso", "shared library, not a program"
+    copies = []
+    if elf.relocations is not None:
+        for r in elf.relocations:
+            if elf.relocation_kind(r) == "COPY" and r.symbol_index < len(elf.symbols):
+                copies.append(elf.symbols[r.symbol_index].name)
+    stack = [p for p in elf.segments if p.type == C.PT_GNU_STACK]
+    executable_stack = not stack or bool(stack[0].flags & C.PF_X)
+    dyn = elf.dynamic
+    textrel = dyn is not None and (dyn.has(C.DT_TEXTREL) or bool(dyn.flags & C.DF_TEXTREL))
+    return ProgramInfo(pie, text, tuple(copies), executable_stack, textrel)
+
+
+def preflight(
+    program: str, policy: Policy, *, sysroot: str | None = None,
+    library_path: Iterable[str] = (),
+) -> Report:
+    """Bind and class every import of ``program`` and of the libraries it loads."""
+    closure = resolve_closure(program, sysroot=sysroot, library_path=library_path)
+    loaded = closure.loaded()
+    scope = [(o, definitions(o.elf), bool(o.elf.version_defs)) for o in loaded if o.elf]
+    defined_versions = {}
+    for o in loaded:
+        assert o.elf is not None
+        names = {d.name for d in o.elf.version_defs}
+        defined_versions[o.needed] = names
+        if o.elf.soname:
+            defined_versions[o.elf.soname] = names
+    index = policy.by_name()
+    interp = _interpreter_names(closure)
+    imports = []
+    for o in loaded:
+        assert o.elf is not None and o.path is not None
+        soname = o.elf.soname or os.path.basename(o.path)
+        if o.how != "program" and (soname in REPLACED or soname in interp):
+            continue  # replaced by DCE, or the loader itself
+        for s in o.elf.undefined():
+            if s.name == "":
+                continue
+            version = s.version.name if s.version else None
+            needed_from = s.version.needed_from if s.version else None
+            weak = s.bind == C.STB_WEAK
+            provider = None
+            for obj, defs, has_versions in scope:
+                if obj is o:
+                    continue
+                if any(matches(d, version, has_versions) for d in defs.get(s.name, ())):
+                    provider = obj
+                    break
+            verdict, detail = _classify(s.name, version, needed_from, weak, provider,
+                                        defined_versions, index, interp)
+            prov = None
+            if provider is not None and provider.elf is not None:
+                prov = provider.elf.soname or provider.path
+            imports.append(Import(o.path, s.name, version, needed_from, weak, prov, verdict,
+                                  detail))
+    program_elf = loaded[0].elf
+    assert program_elf is not None
+    return Report(program, program_info(program_elf), closure, tuple(imports))
+
+
+def _interpreter_names(closure: Closure) -> set[str]:
+    names = set()
+    for o in closure.loaded():
+        assert o.elf is not None
+        if o.elf.soname and o.elf.soname.startswith("ld"):
+            names.add(o.elf.soname)
+    return names
+
+
+def _classify(
+    name: str, version: str | None, needed_from: str | None, weak: bool,
+    provider: LoadedObject | None, defined_versions: dict[str, set[str]],
+    index: dict[str, PolicyEntry], interp: set[str],
+) -> tuple[str, str]:
+    if version is not None and needed_from is not None:
+        have = defined_versions.get(needed_from)
+        if have is not None and version not in have:
+            # ld.so: "version `X' not found (required by …)"
+            return "missing", f"{needed_from} does not define version {version}"
+    if provider is None:
+        if weak:
+            return "weak", "unresolved weak import (allowed)"
+        return "missing", "no loaded object exports it"
+    assert provider.elf is not None and provider.path is not None
+    soname = provider.elf.soname or os.path.basename(provider.path)
+    if soname in interp:
+        return "external", f"from the dynamic loader {soname} (DCE does not replace it)"
+    if soname not in REPLACED:
+        return "external", f"from {soname}"
+    entry = index.get(name)
+    if entry is None:
+        return "missing", f"the policy has no entry: the replacement {soname} will not export it"
+    if entry.cls in ("DCE", "NATIVE", "DATA"):
+        return entry.cls, entry.note
+    if entry.cls == "IFUNC":
+        return "NATIVE", "forwarded to the host's IFUNC-resolved implementation"
+    return "unsupported", f"{entry.cls}{': ' + entry.note if entry.note else ''}"

@@ -1,0 +1,277 @@
+"""`preflight`, `table` and `diff` on programs compiled here, real Debian binaries and the host's
+libraries."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+import elfdce
+from elfdce.emit.abilist import format_abilist
+from elfdce.exports import from_elf
+from elfdce.glibc.libs import FIVE
+from elfdce.policy.host import complete_policy, default_policy_path, host_libraries, load_policy
+from elfdce.policy.model import MACROS, Policy, PolicyEntry
+from elfdce.policy.tsv import parse_tsv, read_policy
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SRC = os.path.join(ROOT, "csrc", "programs")
+DCE_112 = default_policy_path()
+CFLAGS = ["-O1", "-fno-stack-protector", "-U_FORTIFY_SOURCE", "-D_FORTIFY_SOURCE=0"]
+
+
+def elfdce_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "elfdce", *args], capture_output=True,
+                          text=True, timeout=300)
+
+
+def build(tmp_path, source: str, *flags: str) -> str:
+    out = str(tmp_path / os.path.splitext(source)[0])
+    subprocess.run(["gcc", *CFLAGS, *flags, "-o", out, os.path.join(SRC, source)], check=True)
+    return out
+
+
+def verdicts(report: dict, importer: str) -> dict[str, str]:
+    return {(f"{i['name']}@{i['version']}" if i["version"] else i["name"]): i["verdict"]
+            for i in report["imports"] if i["importer"] == importer}
+
+
+BOILERPLATE = {  # what gcc's start files import in every program
+    "__libc_start_main@GLIBC_2.34": "NATIVE", "__cxa_finalize@GLIBC_2.2.5": "DCE",
+    "_ITM_deregisterTMCloneTable": "weak", "_ITM_registerTMCloneTable": "weak",
+    "__gmon_start__": "weak",
+}
+
+
+def test_pie_with_sockets_threads_and_data(tmp_path):
+    prog = build(tmp_path, "net_threads.c", "-fPIC", "-pie")
+    proc = elfdce_cli("preflight", "--json", prog)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["pie"] == "pie" and report["ok"]
+    assert verdicts(report, prog) == {
+        **BOILERPLATE,
+        "socket@GLIBC_2.2.5": "DCE", "close@GLIBC_2.2.5": "DCE", "getopt@GLIBC_2.2.5": "DCE",
+        "pthread_create@GLIBC_2.34": "DCE", "pthread_join@GLIBC_2.34": "DCE",
+        "fprintf@GLIBC_2.2.5": "NATIVE", "optarg@GLIBC_2.2.5": "DATA",
+        "stdout@GLIBC_2.2.5": "DATA",
+    }
+    assert report["summary"].startswith(
+        "net_threads: 13 imports — 6 DCE, 2 NATIVE, 2 DATA, 0 missing, 3 weak")
+    assert [lib["needed"] for lib in report["libraries"]] == ["libc.so.6", "ld-linux-x86-64.so.2"]
+
+
+def test_copy_relocations_of_a_plain_pie(tmp_path):
+    prog = build(tmp_path, "net_threads.c", "-fPIE", "-pie")
+    report = json.loads(elfdce_cli("preflight", "--json", prog).stdout)
+    assert set(report["copy_relocations"]) == {"stdout", "optarg"}
+
+
+def test_non_pie_program(tmp_path):
+    prog = build(tmp_path, "net_threads.c", "-fno-pie", "-no-pie")
+    proc = elfdce_cli("preflight", prog)
+    assert proc.returncode == 1
+    assert "ET_EXEC: not position-independent" in proc.stdout
+    assert json.loads(elfdce_cli("preflight", "--json", prog).stdout)["pie"] == "exec"
+
+
+def test_function_the_policy_lacks(tmp_path):
+    prog = build(tmp_path, "uses_strverscmp.c", "-fPIE", "-pie")
+    proc = elfdce_cli("preflight", "--policy", DCE_112, prog)
+    assert proc.returncode == 1
+    first = proc.stdout.splitlines()[0]
+    assert first == ("uses_strverscmp: 6 imports — 1 DCE, 1 NATIVE, 1 missing, 3 weak: "
+                     "strverscmp@GLIBC_2.2.5")
+    report = json.loads(elfdce_cli("preflight", "--json", "--policy", DCE_112, prog).stdout)
+    assert verdicts(report, prog) == {**BOILERPLATE, "strverscmp@GLIBC_2.2.5": "missing"}
+    # the default policy (DCE 1.12 completed for this host) has it: NATIVE
+    assert elfdce_cli("preflight", prog).returncode == 0
+
+
+def test_library_search_follows_the_loader(tmp_path, versioned_lib, versioned_program):
+    proc = elfdce_cli("preflight", "--json", versioned_program)
+    report = json.loads(proc.stdout)
+    assert proc.returncode == 1
+    assert {"needed": "libversioned.so.1", "path": None, "how": "not found",
+            "needed_by": versioned_program} in report["libraries"]
+    here = os.path.dirname(versioned_lib)
+    report = json.loads(elfdce_cli("preflight", "--json", "--library-path", here,
+                                   versioned_program).stdout)
+    lib = next(x for x in report["libraries"] if x["needed"] == "libversioned.so.1")
+    assert lib["path"] == versioned_lib and lib["how"] == "LD_LIBRARY_PATH"
+    v = verdicts(report, versioned_program)
+    assert v["foo@V1"] == v["foo@V2"] == "external"
+    # RUNPATH with $ORIGIN finds it without help
+    prog = tmp_path / "with_runpath"
+    subprocess.run(["gcc", "-O1", "-o", str(prog), os.path.join(ROOT, "csrc", "testlib",
+                    "uses_versions.c"), versioned_lib, f"-Wl,-rpath,$ORIGIN/../{os.path.basename(here)}",
+                    "-Wl,--enable-new-dtags"], check=True, cwd=tmp_path)
+    os.symlink(here, tmp_path.parent / os.path.basename(here)) if not os.path.exists(
+        tmp_path.parent / os.path.basename(here)) else None
+    report = json.loads(elfdce_cli("preflight", "--json", str(prog)).stdout)
+    lib = next(x for x in report["libraries"] if x["needed"] == "libversioned.so.1")
+    assert lib["how"] == "runpath" and lib["path"] is not None
+
+
+@pytest.mark.parametrize("binary", ["/usr/bin/iperf", "/usr/bin/ping", "/bin/nc.openbsd"])
+def test_real_debian_programs_list_every_import(binary):
+    if not os.path.exists(binary):
+        pytest.fail(f"{binary} is needed (scripts/test installs iperf, iputils-ping, "
+                    "netcat-openbsd)")
+    proc = elfdce_cli("preflight", "--json", "--policy", DCE_112, binary)
+    assert proc.returncode in (0, 1), proc.stderr
+    report = json.loads(proc.stdout)
+    replaced = {lib.soname for lib in FIVE}
+    checked = 0
+    for lib in [{"path": binary}] + report["libraries"]:
+        path = lib["path"]
+        assert path is not None, lib
+        soname = elfdce.scan(path).soname
+        if soname in replaced or (soname or "").startswith("ld-linux"):
+            continue
+        # readelf's count of undefined entries (the null entry left out)
+        out = subprocess.run(["readelf", "--dyn-syms", "-W", path], capture_output=True,
+                             text=True, check=True).stdout
+        und = sum(1 for line in out.splitlines() if " UND " in line) - 1
+        assert sum(1 for i in report["imports"] if i["importer"] == path) == und, path
+        checked += 1
+    assert checked >= 1
+    if binary.endswith("iperf"):  # the functions DCE users report missing for iperf
+        missing = {i["name"] for i in report["imports"] if i["verdict"] == "missing"}
+        assert {"__fdelt_chk", "clock_nanosleep", "expf", "round", "mlockall",
+                "sched_setscheduler"} <= missing
+
+
+def test_bad_input(tmp_path):
+    proc = elfdce_cli("preflight", "/nonexistent/prog")
+    assert proc.returncode == 2 and proc.stderr == "elfdce preflight: /nonexistent/prog: no such file\n"
+    text = tmp_path / "notelf"
+    text.write_text("hello")
+    proc = elfdce_cli("preflight", str(text))
+    assert proc.returncode == 2 and "not an ELF file" in proc.stderr
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("# elfdce policy 1\nsocket\tDCE\tDCE\nbind\tSIMULATED\n")
+    proc = elfdce_cli("preflight", "--policy", str(bad), "/bin/true")
+    assert proc.returncode == 2
+    assert proc.stderr == (f"elfdce preflight: {bad}:3: class 'SIMULATED' is not one of DCE, "
+                           "NATIVE, DATA, TLS, IFUNC, PRIVATE, UNSUPPORTED\n")
+    assert "Traceback" not in proc.stderr
+
+
+# --- table -------------------------------------------------------------------------------
+
+
+def test_shipped_policy_is_dces_112_table():
+    path = os.path.join(ROOT, "..", "shared", "reference", "ns-3-dce-1.12-libc-ns3.tsv")
+    if not os.path.exists(path):
+        pytest.skip("../shared/reference is not beside this checkout")
+    entries = []
+    for line in open(path):
+        if line.startswith(("#", "macro\t")):
+            continue
+        macro, name, extra, guard = (line.rstrip("\n").split("\t") + [""] * 4)[:4]
+        parts = extra.split("|") if extra else []
+        if macro == "NATIVE_EXPLICIT":  # one function type: the reference wrote its commas as |
+            parts = [", ".join(parts)]
+        entries.append(PolicyEntry(name, MACROS[macro][0], macro, tuple(parts), guard or None))
+    assert read_policy(DCE_112) == Policy(tuple(entries))
+
+
+def test_table_completes_the_policy_for_the_host(host_libc):
+    proc = elfdce_cli("table")
+    assert proc.returncode == 0
+    table = parse_tsv(proc.stdout)
+    base = load_policy(None)
+    assert table.entries[: len(base.entries)] == base.entries  # DCE's layout kept
+    names = set(table.by_name())
+    libc = from_elf(elfdce.scan(host_libc))
+    assert {p.name for p in libc.pairs} <= names
+    classes = {e.name: e.cls for e in table.entries}
+    assert classes["strverscmp"] == "NATIVE" and classes["stdin"] == "DATA"
+    assert classes["errno"] == "TLS" and classes["memcpy"] == "NATIVE"  # DCE's own entry
+    ifuncs = {p.name for p in libc.pairs if p.kind == "GNU_IFUNC"} - set(base.by_name())
+    assert ifuncs and {classes[n] for n in ifuncs} == {"IFUNC"}
+    assert classes["_dl_catch_error"] == "PRIVATE"
+    # the stale report
+    assert "compat-only: __secure_getenv: only compat versions: GLIBC_2.2.5" in proc.stderr
+    assert ("moved: pthread_create: now pthread_create@@GLIBC_2.34 in libc.so.6 "
+            "(old versions kept as compat: GLIBC_2.2.5)") in proc.stderr
+    assert "missing: dce_global_variables_setup: not exported" in proc.stderr
+
+
+def test_table_formats_agree(tmp_path):
+    from elfdce.policy.xmacro import parse_xmacro
+
+    tsv = parse_tsv(elfdce_cli("table").stdout)
+    header = parse_xmacro(elfdce_cli("table", "--format", "xmacro").stdout)
+    assert [e.name for e in header.entries] == [e.name for e in tsv.table()]
+    doc = json.loads(elfdce_cli("table", "--format", "json").stdout)
+    assert doc["schema_version"] == 1
+    assert [e["name"] for e in doc["entries"]] == [e.name for e in tsv.entries]
+    out = tmp_path / "t.tsv"
+    assert elfdce_cli("table", "-o", str(out)).returncode == 0
+    assert parse_tsv(out.read_text()) == tsv
+
+
+def test_complete_policy_covers_every_export():
+    libs = host_libraries()
+    policy = complete_policy(Policy(()), libs)
+    names = set(policy.by_name())
+    for lib in libs:
+        assert {p.name for p in lib.exports.pairs} <= names
+
+
+# --- diff --------------------------------------------------------------------------------
+
+
+def test_diff_against_own_abilist_and_an_edited_copy(tmp_path, host_libc):
+    abilist = tmp_path / "libc.abilist"
+    abilist.write_text(elfdce_cli("scan", "--format", "abilist", host_libc).stdout)
+    assert abilist.read_text() == format_abilist(from_elf(elfdce.scan(host_libc)))
+    same = elfdce_cli("diff", host_libc, str(abilist))
+    assert same.returncode == 0 and "no changes" in same.stdout
+    lines = abilist.read_text().splitlines()
+    edited = [ln for ln in lines if ln != "GLIBC_2.2.5 abort F"]
+    edited = [ln.replace("GLIBC_2.2.5 stdin D 0x8", "GLIBC_2.2.5 stdin D 0x10") for ln in edited]
+    edited.append("GLIBC_2.99 frobnicate F")
+    (tmp_path / "edited").write_text("\n".join(edited) + "\n")
+    proc = elfdce_cli("diff", "--json", host_libc, str(tmp_path / "edited"))
+    assert proc.returncode == 1
+    changes = [(c["kind"], c["name"], c["old"], c["new"], c["policy"])
+               for c in json.loads(proc.stdout)["changes"]]
+    assert changes == [
+        ("removed", "abort", "abort GLIBC_2.2.5", None, "DCE"),
+        ("changed", "stdin", "stdin GLIBC_2.2.5 OBJECT 8", "stdin GLIBC_2.2.5 OBJECT 16", None),
+        ("added", "frobnicate", None, "frobnicate GLIBC_2.99", None),
+    ]
+
+
+def test_diff_between_two_libraries_reports_moves(tmp_path, versioned_lib, gcc):
+    # a "new" version of the library: foo's default moves to V3, table loses its default
+    src = tmp_path / "new.c"
+    src.write_text('int foo_v1(void) { return 1; }\nint foo_v3(void) { return 3; }\n'
+                   '__asm__(".symver foo_v1, foo@V1");\n__asm__(".symver foo_v3, foo@@V3");\n'
+                   'long long table_v1[1];\n__asm__(".symver table_v1, table@V1");\n')
+    (tmp_path / "new.map").write_text("V1 { global: foo; table; local: *; };\n"
+                                      "V2 { } V1;\nV3 { global: foo; } V2;\n")
+    new = tmp_path / "libnew.so"
+    subprocess.run([gcc, "-shared", "-fPIC", "-nostdlib", "-o", str(new), str(src),
+                    f"-Wl,--version-script={tmp_path / 'new.map'}"], check=True)
+    proc = elfdce_cli("diff", "--json", versioned_lib, str(new))
+    assert proc.returncode == 1
+    changes = {(c["kind"], c["name"]) for c in json.loads(proc.stdout)["changes"]}
+    assert ("moved", "foo") in changes and ("compat-only", "table") in changes
+    assert ("removed", "fast") in changes and ("added", "foo") in changes
+
+
+def test_diff_bad_input(tmp_path, host_libc):
+    proc = elfdce_cli("diff", host_libc, "/nonexistent")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    bad = tmp_path / "bad.abilist"
+    bad.write_text("GLIBC_2.2.5 abort F\nnonsense\n")
+    proc = elfdce_cli("diff", host_libc, str(bad))
+    assert proc.returncode == 2 and f"{bad}:2: expected" in proc.stderr
