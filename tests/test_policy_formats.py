@@ -167,3 +167,10 @@ def test_abilist_errors_name_the_line():
         parse_abilist("GLIBC_2.2.5 abort F\nGLIBC_2.2.5 stdin Q\n", "x.abilist")
     with pytest.raises(AbilistError, match=r"^x\.abilist:1: size 'big'"):
         parse_abilist("GLIBC_2.2.5 stdin D big\n", "x.abilist")
+
+
+@given(st.lists(entries(), max_size=30, unique_by=lambda e: e.name))
+def test_xmacro_round_trips_any_table(entries):
+    # the X-macro form keeps table entries (no note; IFUNC is written as NATIVE)
+    table = tuple(e._replace(note="", cls=MACROS[e.macro][0]) for e in entries if e.macro)
+    assert parse_xmacro(format_xmacro(Policy(table))) == Policy(table)

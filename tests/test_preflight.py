@@ -275,3 +275,24 @@ def test_diff_bad_input(tmp_path, host_libc):
     bad.write_text("GLIBC_2.2.5 abort F\nnonsense\n")
     proc = elfdce_cli("diff", host_libc, str(bad))
     assert proc.returncode == 2 and f"{bad}:2: expected" in proc.stderr
+
+
+def test_preflight_json_follows_its_schema(tmp_path):
+    import jsonschema
+
+    schema = json.load(open(os.path.join(os.path.dirname(elfdce.__file__), "schemas",
+                                         "preflight.schema.json")))
+    for args in (["/bin/ls"], ["--policy", DCE_112, "/usr/bin/ping"]):
+        jsonschema.validate(json.loads(elfdce_cli("preflight", "--json", *args).stdout), schema)
+
+
+def test_preflight_in_a_sysroot():
+    root = "/usr/aarch64-linux-gnu"
+    if not os.path.isdir(root):
+        pytest.fail("libc6-arm64-cross is needed (scripts/test installs it)")
+    proc = elfdce_cli("preflight", "--json", "--sysroot", root, f"{root}/lib/libm.so.6")
+    report = json.loads(proc.stdout)
+    assert report["pie"] == "dso" and proc.returncode == 1  # a library is not a program
+    libc = next(x for x in report["libraries"] if x["needed"] == "libc.so.6")
+    assert libc["path"] == f"{root}/lib/libc.so.6"
+    assert not [i for i in report["imports"] if i["verdict"] == "missing"]
