@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 
+from .common import add_library_options, library_overrides
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
@@ -24,9 +26,7 @@ def configure_parser(sub: argparse._SubParsersAction) -> None:
                    help="elfdce policy TSV or a DCE libc-ns3.h (default: DCE 1.12's table)")
     p.add_argument("--format", choices=("tsv", "xmacro", "json"), default="tsv",
                    help="tsv (default): elfdce's policy file; xmacro: a libc-ns3.h; json")
-    p.add_argument("--sysroot", metavar="DIR", help="find the libraries under DIR")
-    p.add_argument("--lib", action="append", default=[], metavar="NAME=PATH",
-                   help="use PATH for NAME (libc, libpthread, librt, libm, libdl)")
+    add_library_options(p)
     p.add_argument("-o", "--output", metavar="FILE", help="write here (atomically), not stdout")
     p.set_defaults(func=execute)
 
@@ -36,11 +36,10 @@ def execute(args: argparse.Namespace) -> int:
     from ..elf import ElfError
     from ..policy.host import complete_policy, host_libraries, load_policy, staleness
     from ..policy.model import PolicyError
-    from .versions import _overrides
 
     try:
         base = load_policy(args.policy)
-        libraries = host_libraries(args.sysroot, _overrides(args.lib))
+        libraries = host_libraries(args.sysroot, library_overrides(args.lib))
     except (PolicyError, ElfError, ValueError) as err:
         print(f"elfdce table: {err}", file=sys.stderr)
         return 2

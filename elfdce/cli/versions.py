@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import sys
 
+from .common import add_library_options, library_overrides
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
@@ -28,10 +30,7 @@ def configure_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--style", choices=("exact", "dce"), default="exact",
                    help="exact (default): export exactly the host's pairs, with a .symver header "
                    "for compat pairs; dce: the bytes DCE's dcemakeversion writes")
-    p.add_argument("--sysroot", metavar="DIR",
-                   help="find the libraries under DIR (a cross sysroot, a chroot)")
-    p.add_argument("--lib", action="append", default=[], metavar="NAME=PATH",
-                   help="use PATH for NAME (libc, libpthread, librt, libm, libdl or a soname)")
+    add_library_options(p)
     p.add_argument("--no-private", dest="private", action="store_false",
                    help="exact style: leave out GLIBC_PRIVATE")
     p.add_argument("--check", action="store_true",
@@ -41,19 +40,6 @@ def configure_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=execute)
 
 
-def _overrides(specs: list[str]) -> dict[str, str]:
-    from ..glibc.libs import BY_KEY
-
-    out = {}
-    for spec in specs:
-        name, sep, path = spec.partition("=")
-        if not sep or name not in BY_KEY or not path:
-            raise ValueError(f"--lib {spec!r}: expected NAME=PATH with NAME one of "
-                             "libc, libpthread, librt, libm, libdl (or their sonames)")
-        out[name] = path
-    return out
-
-
 def execute(args: argparse.Namespace) -> int:
     """Locate the five libraries, build their maps, and write, check or summarise them."""
     from ..elf import ElfError, read_elf
@@ -61,7 +47,7 @@ def execute(args: argparse.Namespace) -> int:
     from ..versionmaps import build_map, read_prefix
 
     try:
-        located = locate(args.sysroot, _overrides(args.lib))
+        located = locate(args.sysroot, library_overrides(args.lib))
     except ValueError as err:
         print(f"elfdce versions: {err}", file=sys.stderr)
         return 2
