@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 # subcommand -> module under elfdce.cli
 COMMANDS = {
     "scan": "scan", "versions": "versions", "table": "table", "diff": "diff",
-    "preflight": "preflight", "fix-pie": "fixpie",
+    "preflight": "preflight", "fix-pie": "fixpie", "check-host": "checkhost",
 }
 
 

@@ -1,0 +1,91 @@
+"""``elfdce check-host``: what the host glibc will do to DCE, from its binaries alone."""
+
+from __future__ import annotations
+
+import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+
+    from ..glibc.hostcheck import HostReport
+
+
+def configure_parser(sub: argparse._SubParsersAction) -> None:
+    """Add the `check-host` subcommand to ``sub``."""
+    p = sub.add_parser(
+        "check-host",
+        help="glibc's vtable validation and PIE refusal: stock, patched or absent",
+        description="Examine libc.so.6 and ld.so (disassembling only what is needed) for the "
+        "libio vtable validation and the dlopen refusal of PIEs; give a verdict per DCE "
+        "mechanism. --probe confirms by experiment. Exit status: 0 ok, 1 a probe disagreed "
+        "with the static verdict, 2 bad input.",
+    )
+    p.add_argument("--libc", metavar="PATH", help="the libc.so.6 to examine")
+    p.add_argument("--ld-so", metavar="PATH", help="the dynamic loader to examine")
+    p.add_argument("--sysroot", metavar="DIR", help="find both under DIR")
+    p.add_argument("--probe", action="store_true",
+                   help="confirm by experiment in subprocesses (host libraries only; needs gcc)")
+    p.add_argument("--json", action="store_true", help="JSON output")
+    p.set_defaults(func=execute)
+
+
+def execute(args: argparse.Namespace) -> int:
+    """Print the report (and the probe's observations)."""
+    from ..elf import ElfError
+    from ..glibc.hostcheck import check_host
+
+    try:
+        report = check_host(args.libc, args.ld_so, args.sysroot)
+    except ElfError as err:
+        print(f"elfdce check-host: {err}", file=sys.stderr)
+        return 2
+    probes = None
+    if args.probe:
+        from ..glibc.probe import ProbeError, probe
+
+        try:
+            probes = probe(report)
+        except ProbeError as err:
+            print(f"elfdce check-host: probe: {err}", file=sys.stderr)
+            return 2
+    if args.json:
+        from ..emit.json import dumps
+
+        doc = {"schema_version": 1, **_as_dict(report)}
+        if probes is not None:
+            doc["probes"] = [p._asdict() for p in probes]
+        sys.stdout.write(dumps(doc))
+    else:
+        sys.stdout.write(_text(report))
+        for p in probes or ():
+            mark = "ok" if p.agrees else "DISAGREES"
+            print(f"probe {p.name}: predicted {p.predicted}; observed {p.observed} [{mark}]")
+    return 1 if probes and not all(p.agrees for p in probes) else 0
+
+
+def _as_dict(r: HostReport) -> dict[str, object]:
+    return {
+        "libc": r.libc, "ld_so": r.ld_so, "machine": r.machine, "glibc_version": r.glibc_version,
+        "build_id": r.build_id, "merged_stubs": list(r.merged_stubs),
+        "vtable_check": r.vtable_check._asdict(), "vtable_layout": r.vtable_layout,
+        "pie_refusal": r.pie_refusal._asdict(),
+        "verdicts": [{"mechanism": m, "result": v} for m, v in r.verdicts],
+    }
+
+
+def _text(r: HostReport) -> str:
+    lines = [
+        f"libc: {r.libc}", f"ld.so: {r.ld_so or 'not found'}",
+        f"glibc {r.glibc_version or '?'} on {r.machine}; build-id {r.build_id or '?'}",
+        "merged stubs (>= 2.34): " + (", ".join(r.merged_stubs) or "none"),
+        f"libio vtable validation: {r.vtable_check.summary} [{r.vtable_check.state}]",
+        f"  vtables: {r.vtable_layout}",
+    ]
+    lines += [f"  {e}" for e in r.vtable_check.evidence]
+    lines.append("  a libc copy loaded in a namespace other than the base one (dlmopen "
+                 "LM_ID_NEWLM) accepts foreign vtables even when stock")
+    lines.append(f"dlopen PIE refusal: {r.pie_refusal.summary} [{r.pie_refusal.state}]")
+    lines += [f"  {e}" for e in r.pie_refusal.evidence]
+    lines += [f"verdict: {m}: {v}" for m, v in r.verdicts]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,202 @@
+"""What the host glibc will do to DCE, from its binaries alone: the libio vtable validation in
+libc.so.6 (glibc >= 2.24, BZ #20191) and the dlopen refusal of PIEs in ld.so (glibc >= 2.30,
+BZ #24323), each stock, patched, or absent, with the evidence.
+
+Method: find the fatal message in a loaded section, the instruction that loads its address
+(`disasm.references`), the function around it (.eh_frame), and what the code does with it:
+  vtable check  stock: the message is passed to a call of __libc_fatal (exported
+                __libc_fatal@@GLIBC_PRIVATE); patched: unreferenced message, a function that
+                returns at its first instruction, or no __libc_fatal call after the message
+  PIE refusal   stock: the message's block is reachable; patched: unreferenced, or no jump in
+                the function reaches the block and nothing falls into it
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from .._record import Record
+from ..elf import ElfError, read_elf
+from . import disasm
+from .libs import FIVE, is_merged_stub, library_dirs, locate
+
+VTABLE_MESSAGE = b"Fatal error: glibc detected an invalid stdio handle"
+PIE_MESSAGE = b"cannot dynamically load position-independent executable"
+
+
+class Finding(Record):
+    """One mechanism's state and the evidence for it."""
+
+    state: str  # "stock", "patched", "absent", "unknown"
+    summary: str
+    evidence: tuple[str, ...]
+
+
+class HostReport(Record):
+    """check-host's answer."""
+
+    libc: str
+    ld_so: str | None
+    machine: str
+    glibc_version: str | None
+    build_id: str | None
+    merged_stubs: tuple[str, ...]  # libpthread.so.0 … that are >= 2.34 stubs
+    vtable_check: Finding
+    vtable_layout: str
+    pie_refusal: Finding
+    verdicts: tuple[tuple[str, str], ...]  # (DCE mechanism, what happens)
+
+
+def _glibc_version(image: disasm.Image) -> str | None:
+    m = re.search(rb"release version (\d+\.\d+(?:\.\d+)?)", image.data)
+    if m:
+        return m.group(1).decode()
+    nodes = [d.name for d in image.elf.version_defs if re.fullmatch(r"GLIBC_\d+\.\d+(\.\d+)?", d.name)]
+    best = max(nodes, key=lambda n: tuple(int(x) for x in n[6:].split(".")), default=None)
+    return f">= {best[6:]} (newest version node)" if best else None
+
+
+def _build_id(image: disasm.Image) -> str | None:
+    note = image.elf.section(".note.gnu.build-id")
+    if note is None:
+        return None
+    raw = image.data[note.offset : note.offset + note.size]
+    bo = "<" if image.elf.header.little_endian else ">"
+    import struct
+
+    namesz, descsz, _type = struct.unpack_from(bo + "III", raw)
+    start = 12 + ((namesz + 3) & ~3)
+    return raw[start : start + descsz].hex()
+
+
+def check_vtable(image: disasm.Image) -> tuple[Finding, str]:
+    """(finding, vtable layout) for a libc.so.6."""
+    layout = ("__libc_IO_vtables section (2.24-2.37)" if image.elf.section("__libc_IO_vtables")
+              else "__io_vtables array reached from _IO_file_jumps (2.38+)"
+              if image.elf.lookup("_IO_file_jumps") else "unknown")
+    msg = image.find_string(VTABLE_MESSAGE)
+    if msg is None:
+        return Finding("absent", "no libio vtable validation (glibc < 2.24)", ()), "none"
+    evidence = [f"message at {msg:#x}"]
+    refs = disasm.references(image, msg)
+    if not refs:
+        return Finding("patched", "the fatal message is never referenced", tuple(evidence)), layout
+    fatal = image.elf.lookup("__libc_fatal")
+    fatal_addr = fatal.value if fatal is not None and fatal.is_defined else None
+    for ref in refs:
+        fn = disasm.enclosing_function(image, ref)
+        if fn is None:
+            evidence.append(f"reference at {ref:#x}, no FDE around it")
+            continue
+        code = disasm.disassemble(image, fn)
+        evidence.append(f"referenced at {ref:#x} in the function [{fn.start:#x}, {fn.end:#x})")
+        if code and disasm.is_return(code[0]):
+            evidence.append(f"{code[0].address:#x}: {code[0].mnemonic} (first instruction)")
+            return Finding("patched", "the check function returns at once", tuple(evidence)), layout
+        after = [i for i in code if i.address > ref][:4]
+        for ins in after:
+            if (disasm.is_call(ins) or disasm.is_jump(ins)) and (
+                    fatal_addr is None or disasm.branch_target(ins) == fatal_addr):
+                evidence.append(f"{ins.address:#x}: {ins.mnemonic} {ins.op_str} (__libc_fatal)")
+                return Finding("stock", f"present, stock: aborts through __libc_fatal at "
+                               f"{ins.address:#x}", tuple(evidence)), layout
+    return Finding("patched", "no __libc_fatal call follows the fatal message",
+                   tuple(evidence)), layout
+
+
+def check_pie_refusal(image: disasm.Image) -> Finding:
+    """The dlopen refusal of DF_1_PIE objects in ld.so."""
+    msg = image.find_string(PIE_MESSAGE)
+    if msg is None:
+        return Finding("absent", "ld.so does not refuse PIEs (glibc < 2.30)", ())
+    evidence = [f"message at {msg:#x}"]
+    refs = disasm.references(image, msg)
+    if not refs:
+        return Finding("patched", "the refusal message is never referenced", tuple(evidence))
+    for ref in refs:
+        fn = disasm.enclosing_function(image, ref)
+        if fn is None:
+            evidence.append(f"reference at {ref:#x}, no FDE around it")
+            continue
+        code = disasm.disassemble(image, fn)
+        evidence.append(f"referenced at {ref:#x} in the function [{fn.start:#x}, {fn.end:#x})")
+        # the block holding the reference: from the instruction after the last one that does
+        # not fall through
+        block = fn.start
+        previous = None
+        for ins in code:
+            if ins.address > ref:
+                break
+            if previous is not None and disasm.is_unconditional(previous):
+                block = ins.address
+            previous = ins
+        falls_in = block == fn.start
+        jumps = [i for i in code if disasm.is_jump(i) and not block <= i.address <= ref
+                 and block <= (disasm.branch_target(i) or -1) <= ref]
+        if falls_in or jumps:
+            how = (f"{jumps[0].address:#x}: {jumps[0].mnemonic} {jumps[0].op_str}" if jumps
+                   else "the function's entry")
+            evidence.append(f"the refusal block at {block:#x} is reached from {how}")
+            return Finding("stock", "present, stock: dlopen of a DF_1_PIE object fails",
+                           tuple(evidence))
+        evidence.append(f"no jump reaches the refusal block at {block:#x}")
+        return Finding("patched", "the refusal is unreachable", tuple(evidence))
+    return Finding("unknown", "references found, but no unwind data to check them",
+                   tuple(evidence))
+
+
+def find_ld_so(libc_path: str, sysroot: str | None) -> str | None:
+    """The dynamic loader libc.so.6 names in its DT_NEEDED, where the loader would find it."""
+    elf = read_elf(libc_path, relocations=False)
+    name = next((n for n in elf.needed if n.startswith("ld")), None)
+    if name is None:
+        return None
+    for d in [os.path.dirname(libc_path)] + library_dirs(sysroot or "/"):
+        path = os.path.join(d, name)
+        if os.path.exists(path):
+            return path
+    return None
+
+
+def check_host(libc: str | None = None, ld_so: str | None = None,
+               sysroot: str | None = None) -> HostReport:
+    """Examine the host's (or a sysroot's, or the given) libc.so.6 and ld.so."""
+    located = {x.library.key: x for x in locate(sysroot, {"libc": libc} if libc else None)}
+    libc_path = located["libc"].path
+    if libc_path is None:
+        raise ElfError("libc.so.6", located["libc"].how)
+    ld_path = ld_so or find_ld_so(libc_path, sysroot)
+    image = disasm.Image(read_elf(libc_path, relocations=False))
+    machine = image.elf.header.machine
+    if machine not in disasm.ARCHES:
+        raise ElfError(libc_path, f"{image.elf.header.machine_name}: check-host disassembles "
+                       "x86_64 and aarch64 only")
+    stubs = []
+    for key in ("libpthread", "librt", "libdl"):
+        path = located[key].path
+        if path and is_merged_stub(read_elf(path, relocations=False)):
+            stubs.append(located[key].library.soname)
+    vtable, layout = check_vtable(image)
+    pie = (check_pie_refusal(disasm.Image(read_elf(ld_path, relocations=False)))
+           if ld_path else Finding("unknown", "ld.so not found", ()))
+    verdicts = []
+    if pie.state == "stock":
+        verdicts.append(("load PIE programs with dlmopen", "needs fix-pie (or a patched ld.so)"))
+    elif pie.state in ("patched", "absent"):
+        verdicts.append(("load PIE programs with dlmopen", "works"))
+    else:
+        verdicts.append(("load PIE programs with dlmopen", "unknown"))
+    if vtable.state == "stock":
+        verdicts.append(("replace FILE vtables", "aborts in the base namespace; allowed in "
+                         "dlmopen namespaces (a libc copy outside the base namespace accepts "
+                         "foreign vtables)"))
+    elif vtable.state in ("patched", "absent"):
+        verdicts.append(("replace FILE vtables", "allowed"))
+    else:
+        verdicts.append(("replace FILE vtables", "unknown"))
+    return HostReport(libc_path, ld_path, disasm.ARCHES[machine], _glibc_version(image),
+                      _build_id(image), tuple(stubs), vtable, layout, pie, tuple(verdicts))
+
+
+__all__ = ["FIVE", "Finding", "HostReport", "check_host", "check_pie_refusal", "check_vtable"]

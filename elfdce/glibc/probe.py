@@ -1,0 +1,119 @@
+"""check-host --probe: confirm the static verdicts by experiment, in subprocesses with a timeout.
+
+Programs from csrc/probe are compiled with gcc, then run through the examined ld.so with
+``--library-path`` set to the examined libc's directory, so a patched copy is what runs:
+dlopen and dlmopen(LM_ID_NEWLM) of a PIE (stock, and with DF_1_PIE cleared by fix-pie), and a
+write through a FILE with a foreign vtable in the base namespace and in a dlmopen namespace.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+
+from .._record import Record
+from .hostcheck import VTABLE_MESSAGE, HostReport
+
+TIMEOUT = 30
+PIE_MESSAGE_TEXT = "cannot dynamically load position-independent executable"
+
+
+class ProbeError(Exception):
+    """The probe cannot run here (no gcc, another architecture, …)."""
+
+
+class Probe(Record):
+    """One experiment: what the static analysis predicted, what happened."""
+
+    name: str
+    predicted: str
+    observed: str
+
+    @property
+    def agrees(self) -> bool:
+        return self.predicted == self.observed
+
+
+def _csrc() -> str:
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    for d in (os.path.join(here, "csrc"), os.path.join(os.path.dirname(here), "csrc")):
+        if os.path.isdir(os.path.join(d, "probe")):
+            return d
+    raise ProbeError("the probe sources (csrc/probe) are missing")
+
+
+def _build(workdir: str) -> dict[str, str]:
+    gcc = shutil.which(os.environ.get("CC", "gcc"))
+    if gcc is None:
+        raise ProbeError("gcc is needed to build the probe programs")
+    src = _csrc()
+    out = {k: os.path.join(workdir, k) for k in ("pie", "loader", "vtable", "libvtable.so")}
+    steps = [
+        [gcc, "-O1", "-fPIE", "-pie", "-rdynamic", "-o", out["pie"],
+         os.path.join(src, "programs", "answer.c")],
+        [gcc, "-O1", "-o", out["loader"], os.path.join(src, "probe", "dlopen_pie.c"), "-ldl"],
+        [gcc, "-O1", "-o", out["vtable"], os.path.join(src, "probe", "foreign_vtable.c"), "-ldl"],
+        [gcc, "-O1", "-shared", "-fPIC", "-DFOREIGN_VTABLE_LIB", "-o", out["libvtable.so"],
+         os.path.join(src, "probe", "foreign_vtable.c")],
+    ]
+    for cmd in steps:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        if proc.returncode != 0:
+            raise ProbeError(f"building {os.path.basename(cmd[-1])} failed: {proc.stderr.strip()}")
+    return out
+
+
+def _run(report: HostReport, args: list[str]) -> subprocess.CompletedProcess:
+    assert report.ld_so is not None
+    cmd = [report.ld_so, "--library-path", os.path.dirname(report.libc), *args]
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        return subprocess.CompletedProcess(cmd, -9, "", "timed out")
+
+
+def _pie_outcome(proc: subprocess.CompletedProcess) -> str:
+    if proc.returncode == 0 and proc.stdout.strip() == "42":
+        return "loads"
+    if PIE_MESSAGE_TEXT in proc.stdout:
+        return "refused"
+    return f"fails ({(proc.stdout + proc.stderr).strip()[:120] or proc.returncode})"
+
+
+def _vtable_outcome(proc: subprocess.CompletedProcess) -> str:
+    if proc.returncode == 0 and "survived" in proc.stdout:
+        return "survives"
+    if VTABLE_MESSAGE.decode() in proc.stderr or proc.returncode < 0:
+        return "aborts"
+    return f"fails ({(proc.stdout + proc.stderr).strip()[:120] or proc.returncode})"
+
+
+def probe(report: HostReport) -> list[Probe]:
+    """Run the experiments against the examined libc and ld.so."""
+    if report.ld_so is None:
+        raise ProbeError("no ld.so to run the probes with")
+    if report.machine != os.uname().machine.replace("arm64", "aarch64"):
+        raise ProbeError(f"cannot run {report.machine} programs on {os.uname().machine}")
+    from ..fixpie import fix_pie
+
+    refused = report.pie_refusal.state == "stock"
+    aborts = report.vtable_check.state == "stock"
+    with tempfile.TemporaryDirectory(prefix="elfdce-probe-") as work:
+        built = _build(work)
+        fixed = os.path.join(work, "pie.fixed")
+        fix_pie(built["pie"], fixed)
+        out = []
+        for label, path in (("stock PIE", built["pie"]), ("fix-pie'd PIE", fixed)):
+            for mode, extra in (("dlopen", []), ("dlmopen(LM_ID_NEWLM)", ["newlm"])):
+                predicted = "refused" if refused and path == built["pie"] else "loads"
+                observed = _pie_outcome(_run(report, [built["loader"], path, "answer", *extra]))
+                out.append(Probe(f"{mode} of a {label}", predicted, observed))
+        out.append(Probe("foreign-vtable fputs in the base namespace",
+                         "aborts" if aborts else "survives",
+                         _vtable_outcome(_run(report, [built["vtable"]]))))
+        out.append(Probe("foreign-vtable fputs in a dlmopen namespace", "survives",
+                         _vtable_outcome(_run(report, [built["vtable"], "newlm",
+                                                       built["libvtable.so"]]))))
+    return out
