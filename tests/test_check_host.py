@@ -65,9 +65,7 @@ def patch_ld_so_refusal_unreachable(src: str, dst: str) -> list[int]:
     ref = disasm.references(image, image.find_string(hostcheck.PIE_MESSAGE))[0]
     fn = disasm.enclosing_function(image, ref)
     code = disasm.disassemble(image, fn)
-    block = max(i.address for i in code
-                if i.address <= ref and code[code.index(i) - 1] is not None
-                and disasm.is_unconditional(code[code.index(i) - 1]))
+    block = hostcheck.block_start(code, fn.start, ref)
     data = bytearray(image.data)
     nopped = []
     for ins in code:

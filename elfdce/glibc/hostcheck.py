@@ -21,6 +21,11 @@ from ..elf import ElfError, read_elf
 from . import disasm
 from .libs import FIVE, is_merged_stub, library_dirs, locate
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any
+
 VTABLE_MESSAGE = b"Fatal error: glibc detected an invalid stdio handle"
 PIE_MESSAGE = b"cannot dynamically load position-independent executable"
 
@@ -70,6 +75,33 @@ def _build_id(image: disasm.Image) -> str | None:
     return raw[start : start + descsz].hex()
 
 
+def _referencing_code(
+    image: disasm.Image, refs: list[int], evidence: list[str]
+) -> Iterator[tuple[int, disasm.Function, list[Any]]]:
+    """(reference, function, instructions) for each reference that unwind data places in a
+    function; the evidence list records what was found."""
+    for ref in refs:
+        fn = disasm.enclosing_function(image, ref)
+        if fn is None:
+            evidence.append(f"reference at {ref:#x}, no FDE around it")
+            continue
+        evidence.append(f"referenced at {ref:#x} in the function [{fn.start:#x}, {fn.end:#x})")
+        yield ref, fn, disasm.disassemble(image, fn)
+
+
+def block_start(code: list[Any], start: int, ref: int) -> int:
+    """The basic block holding ``ref``: it starts after the last instruction before ``ref``
+    that does not fall through (or at the function's ``start``)."""
+    block, previous = start, None
+    for ins in code:
+        if ins.address > ref:
+            break
+        if previous is not None and disasm.is_unconditional(previous):
+            block = ins.address
+        previous = ins
+    return block
+
+
 def check_vtable(image: disasm.Image) -> tuple[Finding, str]:
     """(finding, vtable layout) for a libc.so.6."""
     layout = ("__libc_IO_vtables section (2.24-2.37)" if image.elf.section("__libc_IO_vtables")
@@ -84,13 +116,7 @@ def check_vtable(image: disasm.Image) -> tuple[Finding, str]:
         return Finding("patched", "the fatal message is never referenced", tuple(evidence)), layout
     fatal = image.elf.lookup("__libc_fatal")
     fatal_addr = fatal.value if fatal is not None and fatal.is_defined else None
-    for ref in refs:
-        fn = disasm.enclosing_function(image, ref)
-        if fn is None:
-            evidence.append(f"reference at {ref:#x}, no FDE around it")
-            continue
-        code = disasm.disassemble(image, fn)
-        evidence.append(f"referenced at {ref:#x} in the function [{fn.start:#x}, {fn.end:#x})")
+    for ref, _fn, code in _referencing_code(image, refs, evidence):
         if code and disasm.is_return(code[0]):
             evidence.append(f"{code[0].address:#x}: {code[0].mnemonic} (first instruction)")
             return Finding("patched", "the check function returns at once", tuple(evidence)), layout
@@ -114,23 +140,8 @@ def check_pie_refusal(image: disasm.Image) -> Finding:
     refs = disasm.references(image, msg)
     if not refs:
         return Finding("patched", "the refusal message is never referenced", tuple(evidence))
-    for ref in refs:
-        fn = disasm.enclosing_function(image, ref)
-        if fn is None:
-            evidence.append(f"reference at {ref:#x}, no FDE around it")
-            continue
-        code = disasm.disassemble(image, fn)
-        evidence.append(f"referenced at {ref:#x} in the function [{fn.start:#x}, {fn.end:#x})")
-        # the block holding the reference: from the instruction after the last one that does
-        # not fall through
-        block = fn.start
-        previous = None
-        for ins in code:
-            if ins.address > ref:
-                break
-            if previous is not None and disasm.is_unconditional(previous):
-                block = ins.address
-            previous = ins
+    for ref, fn, code in _referencing_code(image, refs, evidence):
+        block = block_start(code, fn.start, ref)
         falls_in = block == fn.start
         jumps = [i for i in code if disasm.is_jump(i) and not block <= i.address <= ref
                  and block <= (disasm.branch_target(i) or -1) <= ref]
@@ -146,10 +157,12 @@ def check_pie_refusal(image: disasm.Image) -> Finding:
                    tuple(evidence))
 
 
-def find_ld_so(libc_path: str, sysroot: str | None) -> str | None:
-    """The dynamic loader libc.so.6 names in its DT_NEEDED, where the loader would find it."""
-    elf = read_elf(libc_path, relocations=False)
-    name = next((n for n in elf.needed if n.startswith("ld")), None)
+def find_ld_so(libc_path: str, sysroot: str | None, needed: tuple[str, ...] | None = None) -> str | None:
+    """The dynamic loader libc.so.6 names in its DT_NEEDED (``needed``, read from the file when
+    not given), where the loader would find it."""
+    if needed is None:
+        needed = read_elf(libc_path, relocations=False).needed
+    name = next((n for n in needed if n.startswith("ld")), None)
     if name is None:
         return None
     for d in [os.path.dirname(libc_path)] + library_dirs(sysroot or "/"):
@@ -166,8 +179,8 @@ def check_host(libc: str | None = None, ld_so: str | None = None,
     libc_path = located["libc"].path
     if libc_path is None:
         raise ElfError("libc.so.6", located["libc"].how)
-    ld_path = ld_so or find_ld_so(libc_path, sysroot)
     image = disasm.Image(read_elf(libc_path, relocations=False))
+    ld_path = ld_so or find_ld_so(libc_path, sysroot, image.elf.needed)
     machine = image.elf.header.machine
     if machine not in disasm.ARCHES:
         raise ElfError(libc_path, f"{image.elf.header.machine_name}: check-host disassembles "

@@ -129,7 +129,7 @@ def _search(
         if not os.path.isfile(path):
             return None
         try:
-            elf = read_elf(path)
+            elf = read_elf(path, relocations=False)  # only the program's are looked at
         except ElfError:
             return None
         return elf if (elf.header.machine, elf.header.elf_class) == want else None
