@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 COMMANDS = {
     "scan": "scan", "versions": "versions", "table": "table", "diff": "diff",
     "preflight": "preflight", "fix-pie": "fixpie", "check-host": "checkhost",
+    "shim": "shim", "run": "run",
 }
 
 

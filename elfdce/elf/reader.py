@@ -169,6 +169,29 @@ def read_elf_bytes(data: bytes, path: str = "<bytes>", *, relocations: bool = Tr
     return _parse(_File(path, bytes(data), len(data)), relocations)
 
 
+def read_static_symbols(path: str | os.PathLike[str]) -> tuple[Symbol, ...]:
+    """The symbols of ``path``'s ``.symtab`` (SHT_SYMTAB, the link-time table a stripped file
+    lacks), unversioned; empty when there is none. Raises `ElfError` like `read_elf`."""
+    f = _open(os.fsdecode(path))
+    try:
+        p = _Parser(f)
+        h = p.header = p._header()
+        p.sections = p._sections(h)
+        symtab = next((s for s in p.sections if s.type == C.SHT_SYMTAB), None)
+        if symtab is None:
+            return ()
+        if symtab.entsize not in (0, p.lay.sym_size) or symtab.size % p.lay.sym_size:
+            raise f.fail(f"{symtab.name}: entry size {symtab.entsize}, size {symtab.size:#x}")
+        data = p._section_bytes(symtab, "symbol table")
+        strtab = p._section_bytes(p._linked(symtab), "string table")
+        return p._build_symbols(data, len(data) // p.lay.sym_size, strtab, None, (), ())
+    except (struct.error, IndexError, KeyError, ValueError, OverflowError, MemoryError) as exc:
+        raise f.fail(f"{INTERNAL_ERROR} ({type(exc).__name__}: {exc})") from None
+    finally:
+        if isinstance(f.data, mmap.mmap):
+            f.data.close()
+
+
 def _parse(f: _File, relocations: bool) -> ElfSymbols:
     # The parse allocates thousands of small acyclic tuples; pausing the cyclic collector
     # meanwhile saves ~0.8 ms of ~3 ms on libc.so.6 (its generation-0 passes find nothing here).

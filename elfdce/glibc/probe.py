@@ -37,11 +37,12 @@ class Probe(Record):
 
 
 def _csrc() -> str:
-    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    for d in (os.path.join(here, "csrc"), os.path.join(os.path.dirname(here), "csrc")):
-        if os.path.isdir(os.path.join(d, "probe")):
-            return d
-    raise ProbeError("the probe sources (csrc/probe) are missing")
+    from ..data import csrc_dir
+
+    try:
+        return csrc_dir()
+    except FileNotFoundError as err:
+        raise ProbeError(str(err)) from None
 
 
 def _build(workdir: str) -> dict[str, str]:

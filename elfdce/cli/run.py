@@ -1,0 +1,88 @@
+"""``elfdce run --shim DIR PROGRAM [ARGS…]``: run a program against shims, without ns-3."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+
+DEFAULT_TIMEOUT = 60.0
+SETUP_FAILED = 2
+TIMED_OUT = 124
+
+
+def configure_parser(sub: argparse._SubParsersAction) -> None:
+    """Add the `run` subcommand to ``sub``."""
+    p = sub.add_parser(
+        "run",
+        help="run a PIE's main against shims in a dlmopen namespace (the shim's proof)",
+        description="In a subprocess (with a timeout): dlmopen DIR/libc-ns3.so into a new "
+        "namespace (then DIR's other shims), fill the tables through cffi (host functions; "
+        "Python overrides for DCE functions), copy the host's data objects in, load a "
+        "DF_1_PIE-free cached copy of PROGRAM into the namespace and call its main. Exit "
+        "status: the program's; 2 when the shims or the program cannot be loaded; 124 on "
+        "timeout.",
+    )
+    p.add_argument("--shim", required=True, metavar="DIR",
+                   help="directory with libc-ns3.so (and optionally the other four shims)")
+    p.add_argument("--overrides", default="elfdce.shim.demo", metavar="MODULE",
+                   help="Python module (dotted name or .py path) with OVERRIDES for DCE "
+                   "functions (default: elfdce.shim.demo, a simulated pid and clock); "
+                   "'' for none")
+    p.add_argument("--strict", action="store_true",
+                   help="DCE functions without an override trap instead of calling the host's")
+    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+                   help=f"kill the program after this long (default {DEFAULT_TIMEOUT:g})")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="say how each table was filled and where main is (stderr)")
+    p.add_argument("program", metavar="PROGRAM")
+    p.add_argument("args", nargs="*", metavar="ARGS")
+    p.set_defaults(func=execute)
+
+
+def execute(args: argparse.Namespace) -> int:
+    """Check the inputs, start the runner, relay its exit status."""
+    import subprocess
+
+    from ..elf import ElfError, read_elf
+    from ..shim.runner import shim_files
+
+    try:
+        shim_files(args.shim)
+        read_elf(args.program, relocations=False)
+    except (ElfError, ValueError) as err:
+        print(f"elfdce run: {err}", file=sys.stderr)
+        return 2
+    read_fd, write_fd = os.pipe()
+    cmd = [sys.executable, "-m", "elfdce.shim.runner", "--shim", args.shim,
+           "--overrides", args.overrides, "--status-fd", str(write_fd)]
+    cmd += ["--strict"] * args.strict + ["--verbose"] * args.verbose
+    cmd += ["--", args.program, *args.args]
+    try:
+        proc = subprocess.Popen(cmd, pass_fds=(write_fd,), start_new_session=True)
+    finally:
+        os.close(write_fd)
+    try:
+        status = proc.wait(timeout=args.timeout)
+    except subprocess.TimeoutExpired:
+        import signal
+
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        print(f"elfdce run: {args.program} timed out after {args.timeout:g} s", file=sys.stderr)
+        return TIMED_OUT
+    except KeyboardInterrupt:
+        import signal
+
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        raise
+    finally:
+        with os.fdopen(read_fd, "rb") as f:
+            ready = f.read() == b"ready\n"
+    if not ready:
+        return SETUP_FAILED
+    return status if status >= 0 else 128 - status

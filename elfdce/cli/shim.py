@@ -1,0 +1,125 @@
+"""``elfdce shim build``: the lib*-ns3.so replacements, compiled through cffi and verified."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from .common import library_overrides
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+
+    from ..shim.build import ShimBuild
+
+
+def configure_parser(sub: argparse._SubParsersAction) -> None:
+    """Add the `shim` subcommand (with its `build` action) to ``sub``."""
+    p = sub.add_parser(
+        "shim",
+        help="build lib*-ns3.so replacements whose exports equal the host's",
+        description="Shims for ns-3 DCE: one trampoline per exported function through a "
+        "dispatch table the simulator fills (<lib>_setup), data objects of the host's sizes, "
+        "the host's version nodes and compat pairs.",
+    )
+    actions = p.add_subparsers(dest="shim_action", metavar="ACTION", required=True)
+    b = actions.add_parser(
+        "build",
+        help="generate, compile (cffi's toolchain) and verify a shim",
+        description="Generate the sources (kept in OUT.src), compile them with cffi's compiler "
+        "machinery (CC, CFLAGS, LDSHARED, LDFLAGS as for Python extensions), link them "
+        "-nostdlib with the exact version map and the host's soname, rescan the result and "
+        "compare its exports with the host's pairs the policy covers. Exit status: 0 built and "
+        "verified, 2 bad input or a failed build or verification.",
+    )
+    which = b.add_mutually_exclusive_group(required=True)
+    which.add_argument("--lib", dest="library", metavar="NAME",
+                       choices=("libc", "libpthread", "librt", "libm", "libdl"),
+                       help="libc, libpthread, librt, libm or libdl")
+    which.add_argument("--all", action="store_true", help="the five libraries")
+    b.add_argument("--policy", metavar="FILE",
+                   help="an elfdce policy TSV or a DCE libc-ns3.h, used as it is (default: DCE "
+                   "1.12's table completed for the host)")
+    b.add_argument("--complete", action="store_true",
+                   help="complete --policy with the host rule (every other export classed)")
+    b.add_argument("-o", "--output", metavar="OUT",
+                   help="the library (default build/<lib>-ns3.so); with --all, a directory "
+                   "(default build)")
+    b.add_argument("--cc", metavar="COMPILER",
+                   help="the compiler (default $CC, else Python's, else Debian's cross gcc for "
+                   "the library's architecture)")
+    b.add_argument("-v", "--verbose", action="store_true", help="show the compiler commands")
+    # --lib names the library to build here, so the NAME=PATH override other commands call
+    # --lib is --host-lib.
+    b.add_argument("--sysroot", metavar="DIR",
+                   help="find the host libraries under DIR (a cross sysroot, a chroot)")
+    b.add_argument("--host-lib", action="append", default=[], metavar="NAME=PATH",
+                   help="use PATH as the host library NAME (libc, libm, … or a soname)")
+    b.set_defaults(func=execute)
+
+
+def execute(args: argparse.Namespace) -> int:
+    """Build the requested shims; print what each exports."""
+    from ..elf import ElfError
+    from ..glibc.libs import BY_KEY, FIVE, locate
+    from ..policy.host import complete_policy, host_libraries, load_policy
+    from ..policy.model import PolicyError
+    from ..shim.build import ShimError, build_shim
+
+    keys = [lib.key for lib in FIVE] if args.all else [args.library]
+    try:
+        overrides = library_overrides(args.host_lib)
+        policy = load_policy(args.policy)
+        if args.policy is None or args.complete:
+            policy = complete_policy(policy, host_libraries(args.sysroot, overrides))
+        located = {loc.library.key: loc for loc in locate(args.sysroot, overrides)}
+    except (PolicyError, ElfError, ValueError) as err:
+        print(f"elfdce shim build: {err}", file=sys.stderr)
+        return 2
+    status = 0
+    for key in keys:
+        loc = located[key]
+        if loc.path is None:
+            print(f"elfdce shim build: {BY_KEY[key].soname} not found ({loc.how})", file=sys.stderr)
+            status = 2
+            continue
+        if args.all:
+            output = os.path.join(args.output or "build", f"{key}-ns3.so")
+        else:
+            output = args.output or os.path.join("build", f"{key}-ns3.so")
+        try:
+            built = build_shim(key, policy, output, library_path=loc.path, cc=args.cc,
+                               verbose=args.verbose)
+        except (ShimError, OSError) as err:
+            print(f"elfdce shim build: {err}", file=sys.stderr)
+            status = 2
+            continue
+        print(summary(built))
+    return status
+
+
+def summary(built: ShimBuild) -> str:
+    """What a build produced, counted."""
+    plan = built.plan
+    host = plan.host.pairs
+    exported = plan.exported
+    defaults = sum(p.default for p in exported)
+    bound = sum(s.version is not None for s in plan.slots)
+    tls = sum(d.pair.kind == "TLS" for d in plan.data)
+    lines = [
+        f"{built.output}: replaces {built.library_path} ({plan.library.soname})",
+        f"  exports {len(exported)} of {len(host)} host pairs ({defaults} @@, "
+        f"{len(exported) - defaults} @), {len(plan.excluded)} excluded; "
+        f"+ {', '.join(e + '@@NS3' for e in plan.entries)}",
+        f"  {len(plan.slots)} slots ({bound} trampolines, {len(plan.slots) - bound} reserved for "
+        f"table entries this library lacks), {len(plan.data)} data objects ({tls} TLS), "
+        f"{len(plan.no_ops)} no-op ({', '.join(p.label for p in plan.no_ops) or 'none'})",
+        f"  verified: the rescan's {built.exported} exports equal the plan; sources in "
+        f"{built.sources.directory}",
+    ]
+    reasons: dict[str, int] = {}
+    for e in plan.excluded:
+        reasons[e.reason] = reasons.get(e.reason, 0) + 1
+    lines += [f"  excluded {n}: {reason}" for reason, n in sorted(reasons.items())]
+    return "\n".join(lines)

@@ -1,0 +1,158 @@
+"""What a ``lib*-ns3.so`` shim defines: its dispatch slots, data objects and exported pairs.
+
+The plan is computed from the host library's exports and a policy, before any code exists:
+
+* every host (name, version) pair whose name the policy covers (class other than UNSUPPORTED)
+  is exported with the same version and @/@@, so programs built against any glibc version the
+  host supports bind to it;
+* a function pair gets a trampoline and a slot of its own (a compat version may behave
+  differently: ``memcpy@GLIBC_2.2.5`` is memmove);
+* slot order starts with DCE's table in policy order, one slot per table entry, bound to the
+  entry's default pair (or reserved when the host lacks the name), so the prefix of the table is
+  DCE's ``struct Libc``; every other function pair follows in policy order;
+* a data pair (OBJECT, TLS) gets storage of the host's size for that version;
+* ``__libc_early_init@GLIBC_PRIVATE`` is a no-op in the libc shim: ld.so calls it in every
+  namespace's libc.so.6 (glibc >= 2.32 asserts it exists) and forwarding it would re-run the
+  host libc's initialisation.
+"""
+
+from __future__ import annotations
+
+from .._record import Record
+from ..exports import ExportPair, ExportSet
+from ..glibc.libs import GlibcLibrary
+from ..policy.model import Policy
+
+FUNCTION_KINDS = ("FUNC", "GNU_IFUNC")
+DATA_KINDS = ("OBJECT", "COMMON", "TLS")
+# ld.so looks this up in each namespace's libc.so.6 and calls it (elf/dl-open.c, glibc >= 2.32).
+EARLY_INIT = "__libc_early_init"
+NS3_VERSION = "NS3"
+SHIM_ABI = 1  # the layout of struct elfdce_shim_info; bump when it changes
+
+
+class Slot(Record):
+    """One dispatch-table slot; ``version`` None for a table entry the host does not export
+    (the slot is kept so the table layout stays DCE's, nothing is exported through it)."""
+
+    index: int  # type: ignore[assignment]
+    name: str
+    version: str | None
+    default: bool
+    cls: str  # the policy class: DCE, NATIVE, IFUNC, PRIVATE, …
+    kind: str  # the host's symbol type: FUNC or GNU_IFUNC ("" when unbound)
+
+    @property
+    def label(self) -> str:
+        if self.version is None:
+            return self.name
+        return f"{self.name}{'@@' if self.default else '@'}{self.version}"
+
+    @property
+    def pair(self) -> ExportPair | None:
+        if self.version is None:
+            return None
+        return ExportPair(self.name, self.version, self.default, self.kind, 0)
+
+
+class DataObject(Record):
+    """A data pair the shim defines: storage of the host's size, for the caller to fill."""
+
+    pair: ExportPair
+    cls: str
+
+
+class Exclusion(Record):
+    """A host pair the shim does not export, and why."""
+
+    pair: ExportPair
+    reason: str
+
+
+class ShimPlan(Record):
+    """Everything the generator needs, and the export set the built shim must have."""
+
+    library: GlibcLibrary
+    host: ExportSet  # what the host file exports
+    slots: tuple[Slot, ...]
+    data: tuple[DataObject, ...]
+    no_ops: tuple[ExportPair, ...]  # defined as functions that return at once
+    excluded: tuple[Exclusion, ...]
+    entries: tuple[str, ...]  # the shim's own NS3 functions: <lib>_setup, <lib>_describe
+
+    @property
+    def describe(self) -> str:
+        return f"{self.library.key}_describe"
+
+    @property
+    def exported(self) -> tuple[ExportPair, ...]:
+        """The host pairs the shim exports (with their host kind and size)."""
+        gone = {(e.pair.name, e.pair.version) for e in self.excluded}
+        return tuple(p for p in self.host.pairs if (p.name, p.version) not in gone)
+
+    def expected(self) -> set[tuple[str, str, bool, str, int]]:
+        """(name, version, default, type, size) the built shim must export: the host's pairs
+        (IFUNCs become FUNC trampolines; sizes for data only) and its NS3 entries."""
+        out = {
+            (p.name, p.version, p.default, "FUNC" if p.kind in FUNCTION_KINDS else p.kind,
+             p.size if p.kind in DATA_KINDS else 0)
+            for p in self.exported
+        }
+        out.update((e, NS3_VERSION, True, "FUNC", 0) for e in self.entries)
+        return out
+
+    def export_set(self) -> ExportSet:
+        """The version nodes and pairs the shim's exact version script must list."""
+        return self.host._replace(pairs=self.exported)
+
+
+def plan_shim(library: GlibcLibrary, host: ExportSet, policy: Policy) -> ShimPlan:
+    """The plan of the shim replacing ``library`` (whose host exports are ``host``)."""
+    by_name = policy.by_name()
+    position: dict[str, int] = {}
+    for i, e in enumerate(policy.entries):
+        for n in e.names:
+            position.setdefault(n, i)
+    excluded: list[Exclusion] = []
+    kept: list[ExportPair] = []
+    no_ops: list[ExportPair] = []
+    for p in host.pairs:
+        entry = by_name.get(p.name)
+        if library.key == "libc" and p.name == EARLY_INIT:
+            no_ops.append(p)
+        elif entry is None:
+            excluded.append(Exclusion(p, "not in the policy"))
+        elif entry.cls == "UNSUPPORTED":
+            excluded.append(Exclusion(p, f"UNSUPPORTED in the policy: {entry.note or 'no reason given'}"))
+        elif p.kind not in FUNCTION_KINDS + DATA_KINDS:
+            excluded.append(Exclusion(p, f"symbol type {p.kind}: neither a function nor data"))
+        else:
+            kept.append(p)
+
+    functions = [p for p in kept if p.kind in FUNCTION_KINDS]
+    by_fname: dict[str, list[ExportPair]] = {}
+    for p in functions:
+        by_fname.setdefault(p.name, []).append(p)
+    slots: list[Slot] = []
+    bound: set[tuple[str, str]] = set()
+    for e in policy.table():
+        pairs = by_fname.get(e.name, [])
+        chosen = next((p for p in pairs if p.default), pairs[-1] if pairs else None)
+        if chosen is None:
+            slots.append(Slot(len(slots), e.name, None, False, e.cls, ""))
+            continue
+        bound.add((chosen.name, chosen.version))
+        slots.append(Slot(len(slots), chosen.name, chosen.version, chosen.default, e.cls,
+                          chosen.kind))
+    rest = sorted(
+        (p for p in functions if (p.name, p.version) not in bound),
+        key=lambda p: position.get(p.name, len(position)),
+    )
+    for p in rest:
+        slots.append(Slot(len(slots), p.name, p.version, p.default, by_name[p.name].cls, p.kind))
+    data = tuple(DataObject(p, by_name[p.name].cls) for p in kept if p.kind in DATA_KINDS)
+    entries = (library.setup, f"{library.key}_describe")
+    return ShimPlan(library, host, tuple(slots), data, tuple(no_ops), tuple(excluded), entries)
+
+
+__all__ = ["DataObject", "Exclusion", "ShimPlan", "Slot", "plan_shim"]

@@ -1,0 +1,75 @@
+"""The process ``elfdce run`` starts: shims into a fresh namespace, the program after them,
+then the program's ``main``. Run as ``python -m elfdce.shim.runner``; `elfdce.cli.run` is the
+user-facing side (timeout, exit status).
+
+Before ``main`` is called, ``ready`` is written to ``--status-fd``: a child that exits without
+having written it failed while setting up (its message is on stderr), after it the exit status
+is the program's. ``main``'s return value goes to the host's ``exit``, as ``__libc_start_main``
+does: atexit handlers run and the stdio buffers the NATIVE functions wrote into are flushed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from ..glibc.libs import FIVE
+
+
+def shim_files(directory: str) -> list[str]:
+    """The shims in ``directory`` (``<key>-ns3.so``), libc's first; ValueError without it."""
+    found = [os.path.join(directory, f"{lib.key}-ns3.so") for lib in FIVE]
+    found = [p for p in found if os.path.isfile(p)]
+    if not found or not found[0].endswith("/libc-ns3.so"):
+        raise ValueError(f"{directory}: no libc-ns3.so (build one with `elfdce shim build`)")
+    return found
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="elfdce.shim.runner")
+    p.add_argument("--shim", required=True)
+    p.add_argument("--overrides", default="elfdce.shim.demo")
+    p.add_argument("--strict", action="store_true")
+    p.add_argument("--status-fd", type=int)
+    p.add_argument("--verbose", action="store_true")
+    p.add_argument("program")
+    p.add_argument("args", nargs=argparse.REMAINDER)
+    a = p.parse_args(argv)
+
+    from ..elf import ElfError
+    from .program import find_main, loadable_copy
+    from .runtime import Session, ShimLoadError, load_overrides
+
+    try:
+        overrides, cdef = load_overrides(a.overrides) if a.overrides else ({}, "")
+        session = Session(cdef)
+        for path in shim_files(a.shim):
+            shim = session.load_shim(path)
+            report = session.fill(shim, overrides, strict=a.strict, argv0=a.program)
+            if a.verbose:
+                print(f"elfdce run: {os.path.basename(path)}: {len(shim.slots)} slots: "
+                      f"{report.native} host, {report.overridden} Python, {report.dce_on_host} DCE "
+                      f"on the host, {report.trapped} trap; {report.data} data objects",
+                      file=sys.stderr)
+        main_fn = find_main(a.program)
+        _, base = session.load_program(loadable_copy(a.program))
+        if a.verbose:
+            print(f"elfdce run: main at base {base:#x} + {main_fn.address:#x} ({main_fn.how})",
+                  file=sys.stderr)
+    except (ElfError, ShimLoadError, ValueError, OSError) as err:
+        print(f"elfdce run: {err}", file=sys.stderr)
+        return 2
+    if a.status_fd is not None:
+        os.write(a.status_fd, b"ready\n")
+        os.close(a.status_fd)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    status = session.call_main(base + main_fn.address, [a.program, *a.args])
+    session.flush()
+    session.C.exit(status)
+    return status  # not reached
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,327 @@
+"""Loading shims into a fresh link-map namespace and filling them, from Python through cffi.
+
+This is the simulator's side of a shim, in miniature: dlmopen(LM_ID_NEWLM) the libc shim (the
+first object of the namespace, so its data objects are what programs' COPY relocations find:
+a namespace's global scope is its first object's search list), the other shims into the same
+namespace, then for each: read its description (``<lib>_describe``), fill every slot (NATIVE
+and the rest: the host's function of the same name and version, ``dlvsym`` in the base
+namespace; DCE: a Python callback when an override is given), copy the host's data objects
+into the shim's, and call ``<lib>_setup``.
+
+Only for this process's own architecture and glibc; the caller runs it in a subprocess.
+"""
+
+from __future__ import annotations
+
+import os
+
+from .._record import Record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+    from typing import Any
+
+RTLD_NOW = 0x2
+RTLD_NOLOAD = 0x4
+LM_ID_NEWLM = -1
+RTLD_DI_LMID = 1
+RTLD_DI_LINKMAP = 2
+
+_CDEF = """
+typedef long Lmid_t;
+void *dlmopen(Lmid_t lmid, const char *file, int mode);
+void *dlopen(const char *file, int mode);
+void *dlvsym(void *handle, const char *name, const char *version);
+void *dlsym(void *handle, const char *name);
+int dlinfo(void *handle, int request, void *arg);
+char *dlerror(void);
+int fflush(void *stream);
+void exit(int status);
+struct elfdce_link_map { uintptr_t l_addr; char *l_name; void *l_ld; void *l_next; void *l_prev; };
+"""
+
+# Data objects that must not be the host's current value in a program's namespace.
+_PROGRAM_NAME = ("__progname_full", "program_invocation_name")
+_PROGRAM_SHORT_NAME = ("__progname", "program_invocation_short_name")
+
+
+class ShimLoadError(Exception):
+    """A shim or program could not be loaded or filled (the message names what and why)."""
+
+
+class SlotInfo(Record):
+    """A slot as the shim describes itself."""
+
+    index: int  # type: ignore[assignment]
+    name: str
+    version: str | None
+    default: bool
+    cls: str
+
+
+class DataInfo(Record):
+    """A data object as the shim describes itself (``address`` in this process)."""
+
+    name: str
+    version: str
+    default: bool
+    cls: str
+    address: int
+    size: int
+
+
+class FillReport(Record):
+    """How `Session.fill` filled one shim's table."""
+
+    library: str
+    native: int  # host functions
+    overridden: int  # Python callbacks
+    dce_on_host: int  # DCE slots without an override, given the host's function
+    trapped: int  # slots left on the trap (unbound, or DCE under strict, or host lacks it)
+    data: int  # data objects initialised
+
+
+class LoadedShim(Record):
+    """A shim loaded in the session's namespace."""
+
+    path: str
+    handle: Any
+    library: str
+    soname: str
+    slots: tuple[SlotInfo, ...]
+    data: tuple[DataInfo, ...]
+    info: Any  # the cdata struct elfdce_shim_info *
+
+
+class Session:
+    """One namespace with shims and (optionally) a program in it; see the module docstring."""
+
+    def __init__(self, extra_cdef: str = "") -> None:
+        import cffi  # type: ignore[import-untyped]  # not on the scan path
+
+        from ..data import csrc_dir
+
+        self.ffi = ffi = cffi.FFI()
+        with open(os.path.join(csrc_dir(), "shim", "elfdce-shim.h"), encoding="utf-8") as f:
+            structs = "".join(line for line in f if not line.startswith("#"))
+        ffi.cdef(_CDEF + structs + extra_cdef)
+        self.C = ffi.dlopen(None)
+        self.lmid: int | None = None
+        self.shims: list[LoadedShim] = []
+        self._keep: list[Any] = []  # callbacks and strings that must outlive the namespace
+        self._host: dict[str, Any] = {}
+
+    # -- loading ---------------------------------------------------------------------------
+
+    def _error(self) -> str:
+        err = self.C.dlerror()
+        return self.ffi.string(err).decode(errors="replace") if err else "unknown error"
+
+    def load_shim(self, path: str) -> LoadedShim:
+        """dlmopen the shim at ``path``: the first one into a new namespace, the next ones into
+        the same; returns its self-description."""
+        ffi, C = self.ffi, self.C
+        lmid = LM_ID_NEWLM if self.lmid is None else self.lmid
+        handle = C.dlmopen(lmid, os.fsencode(os.path.abspath(path)), RTLD_NOW)
+        if handle == ffi.NULL:
+            raise ShimLoadError(f"{path}: dlmopen failed: {self._error()}")
+        if self.lmid is None:
+            out = ffi.new("Lmid_t *")
+            if C.dlinfo(handle, RTLD_DI_LMID, out) != 0:
+                raise ShimLoadError(f"{path}: dlinfo(RTLD_DI_LMID) failed: {self._error()}")
+            self.lmid = int(out[0])
+        describe = None
+        for key in ("libc", "libpthread", "librt", "libm", "libdl"):
+            describe = C.dlsym(handle, f"{key}_describe".encode())
+            if describe != ffi.NULL:
+                break
+        if describe is None or describe == ffi.NULL:
+            raise ShimLoadError(f"{path}: not an elfdce shim (no <lib>_describe entry)")
+        info = ffi.cast("const struct elfdce_shim_info *(*)(void)", describe)()
+        if info.abi != 1:
+            raise ShimLoadError(f"{path}: shim ABI {info.abi}, this elfdce reads ABI 1")
+        text = ffi.string
+        slots = tuple(
+            SlotInfo(i, text(s.name).decode(),
+                     text(s.version).decode() if s.version != ffi.NULL else None,
+                     bool(s.is_default), text(s.cls).decode())
+            for i, s in ((i, info.slots[i]) for i in range(info.nslots))
+        )
+        data = tuple(
+            DataInfo(text(d.name).decode(), text(d.version).decode(), bool(d.is_default),
+                     text(d.cls).decode(), int(ffi.cast("uintptr_t", d.address)), int(d.size))
+            for d in (info.data[i] for i in range(info.ndata))
+        )
+        shim = LoadedShim(path, handle, text(info.library).decode(), text(info.soname).decode(),
+                          slots, data, info)
+        self.shims.append(shim)
+        return shim
+
+    def host_library(self, soname: str) -> Any:
+        """The base namespace's handle of the host library ``soname`` (loaded if needed)."""
+        handle = self._host.get(soname)
+        if handle is None:
+            handle = self.C.dlopen(soname.encode(), RTLD_NOW)
+            if handle == self.ffi.NULL:
+                raise ShimLoadError(f"host {soname}: dlopen failed: {self._error()}")
+            self._host[soname] = handle
+        return handle
+
+    def host_symbol(self, soname: str, name: str, version: str) -> Any:
+        """The host's ``name@version`` in ``soname`` (the function an IFUNC resolves to), or
+        NULL."""
+        return self.C.dlvsym(self.host_library(soname), name.encode(), version.encode())
+
+    def host_path(self, soname: str) -> str:
+        """The file the base namespace loaded for ``soname``."""
+        lm = self.ffi.new("struct elfdce_link_map **")
+        if self.C.dlinfo(self.host_library(soname), RTLD_DI_LINKMAP, lm) != 0:
+            raise ShimLoadError(f"host {soname}: dlinfo failed: {self._error()}")
+        return self.ffi.string(lm[0].l_name).decode()
+
+    # -- filling ---------------------------------------------------------------------------
+
+    def fill(
+        self,
+        shim: LoadedShim,
+        overrides: dict[str, tuple[str, Callable[..., Any]]] | None = None,
+        *,
+        strict: bool = False,
+        argv0: str | None = None,
+    ) -> FillReport:
+        """Fill ``shim``'s table and data objects, then call its setup entry.
+
+        ``overrides`` maps a function name to (C function type, Python function): every slot of
+        that name (all versions) calls it. A DCE slot without one gets the host function, or
+        the trap with ``strict``. Data objects get the host's current bytes (sizes checked
+        against the host file first), but the program name (``argv0``) and
+        ``__libc_single_threaded`` (0: host threads may exist, a stale 1 would skip atomics).
+        """
+        ffi = self.ffi
+        overrides = overrides or {}
+        callbacks = {}
+        for name, (ctype, fn) in overrides.items():
+            cb = ffi.callback(ctype, fn)
+            self._keep.append(cb)
+            callbacks[name] = cb
+        table = ffi.new("void *[]", max(len(shim.slots), 1))
+        counts = {"native": 0, "overridden": 0, "dce_on_host": 0, "trapped": 0}
+        for s in shim.slots:
+            if s.name in callbacks:
+                table[s.index] = ffi.cast("void *", callbacks[s.name])
+                counts["overridden"] += 1
+                continue
+            if s.version is None or (strict and s.cls == "DCE"):
+                counts["trapped"] += 1
+                continue
+            ptr = self.host_symbol(shim.soname, s.name, s.version)
+            if ptr == ffi.NULL:
+                counts["trapped"] += 1
+                continue
+            table[s.index] = ptr
+            counts["dce_on_host" if s.cls == "DCE" else "native"] += 1
+        initialised = self._fill_data(shim, argv0)
+        setup = self.C.dlsym(shim.handle, f"{shim.library}_setup".encode())
+        if setup == ffi.NULL:
+            raise ShimLoadError(f"{shim.path}: no {shim.library}_setup entry")
+        result = ffi.cast("const struct elfdce_shim_info *(*)(void *const *, unsigned long)",
+                          setup)(table, len(shim.slots))
+        if result == ffi.NULL:
+            raise ShimLoadError(f"{shim.path}: {shim.library}_setup refused {len(shim.slots)} slots")
+        return FillReport(shim.library, counts["native"], counts["overridden"],
+                          counts["dce_on_host"], counts["trapped"], initialised)
+
+    def _fill_data(self, shim: LoadedShim, argv0: str | None) -> int:
+        from ..elf import read_elf
+
+        ffi = self.ffi
+        host_sizes = {}
+        for s in read_elf(self.host_path(shim.soname), relocations=False).defined():
+            if s.version is not None and s.size:
+                host_sizes[(s.name, s.version.name)] = s.size
+        if argv0 is not None:
+            full = ffi.new("char[]", os.fsencode(argv0))
+            short = ffi.new("char[]", os.fsencode(os.path.basename(argv0)))
+            self._keep += [full, short]
+        done = 0
+        for d in shim.data:
+            target = ffi.cast("char *", d.address)
+            if argv0 is not None and d.name in _PROGRAM_NAME + _PROGRAM_SHORT_NAME:
+                value = full if d.name in _PROGRAM_NAME else short
+                ffi.cast("char **", target)[0] = value
+                done += 1
+                continue
+            if d.name == "__libc_single_threaded":
+                ffi.memmove(target, b"\0" * d.size, d.size)
+                done += 1
+                continue
+            host = self.host_symbol(shim.soname, d.name, d.version)
+            if host == ffi.NULL:
+                continue
+            if host_sizes.get((d.name, d.version)) != d.size:
+                raise ShimLoadError(
+                    f"{shim.path}: {d.name}@{d.version} is {d.size} bytes in the shim but "
+                    f"{host_sizes.get((d.name, d.version))} in the host's {shim.soname}: the "
+                    "shim was built for another glibc; rebuild it here")
+            ffi.memmove(target, ffi.cast("char *", host), d.size)
+            done += 1
+        return done
+
+    # -- programs --------------------------------------------------------------------------
+
+    def load_program(self, path: str) -> tuple[Any, int]:
+        """dlmopen a (DF_1_PIE-free) program into the namespace: (handle, load base)."""
+        ffi, C = self.ffi, self.C
+        if self.lmid is None:
+            raise ShimLoadError("load a shim before the program")
+        handle = C.dlmopen(self.lmid, os.fsencode(os.path.abspath(path)), RTLD_NOW)
+        if handle == ffi.NULL:
+            raise ShimLoadError(f"{path}: dlmopen failed: {self._error()}")
+        lm = ffi.new("struct elfdce_link_map **")
+        if C.dlinfo(handle, RTLD_DI_LINKMAP, lm) != 0:
+            raise ShimLoadError(f"{path}: dlinfo failed: {self._error()}")
+        return handle, int(lm[0].l_addr)
+
+    def call_main(self, address: int, argv: Iterable[str]) -> int:
+        """Call ``int main(int, char **, char **)`` at ``address`` with ``argv`` and this
+        process's environment."""
+        ffi = self.ffi
+        args = [ffi.new("char[]", os.fsencode(a)) for a in argv]
+        env = [ffi.new("char[]", os.fsencode(f"{k}={v}")) for k, v in os.environ.items()]
+        c_argv = ffi.new("char *[]", args + [ffi.NULL])
+        c_env = ffi.new("char *[]", env + [ffi.NULL])
+        self._keep += [args, env, c_argv, c_env]
+        main = ffi.cast("int (*)(int, char **, char **)", address)
+        return int(main(len(args), c_argv, c_env))
+
+    def flush(self) -> None:
+        """fflush(NULL) in the base namespace, whose stdio the NATIVE slots write through."""
+        self.C.fflush(self.ffi.NULL)
+
+
+def load_overrides(spec: str) -> tuple[dict[str, tuple[str, Callable[..., Any]]], str]:
+    """(OVERRIDES, CDEF) of a Python module named ``spec`` (dotted name or a ``.py`` path).
+
+    The module defines ``OVERRIDES = {"getpid": ("int(void)", function), …}`` and, for the
+    types those signatures use, ``CDEF`` (cffi declarations). See `elfdce.shim.demo`.
+    """
+    import importlib
+    import importlib.util
+
+    if spec.endswith(".py") or os.sep in spec:
+        loader_spec = importlib.util.spec_from_file_location("elfdce_overrides", spec)
+        if loader_spec is None or loader_spec.loader is None:
+            raise ShimLoadError(f"{spec}: cannot load as a Python module")
+        module = importlib.util.module_from_spec(loader_spec)
+        loader_spec.loader.exec_module(module)
+    else:
+        module = importlib.import_module(spec)
+    overrides = getattr(module, "OVERRIDES", None)
+    if not isinstance(overrides, dict):
+        raise ShimLoadError(f"{spec}: defines no OVERRIDES dict")
+    return overrides, str(getattr(module, "CDEF", ""))
+
+
+__all__ = ["DataInfo", "FillReport", "LoadedShim", "Session", "ShimLoadError", "SlotInfo",
+           "load_overrides"]
