@@ -19,6 +19,11 @@ if TYPE_CHECKING:
 PRIVATE = "GLIBC_PRIVATE"
 
 
+def internal_name(name: str, version: str) -> str:
+    """The symbol a ``.symver`` directive turns into ``name@[@]version`` (a C identifier)."""
+    return f"__elfdce_{name}__{re.sub(r'[^A-Za-z0-9_]', '_', version)}"
+
+
 class VersionNode(Record):
     """A version node: ``name { … } parent;`` (``parent`` None for a root node)."""
 
@@ -46,7 +51,7 @@ class ExportPair(Record):
     @property
     def internal_name(self) -> str:
         """The local symbol a ``.symver`` directive turns into this pair (valid C identifier)."""
-        return f"__elfdce_{self.name}__{re.sub(r'[^A-Za-z0-9_]', '_', self.version)}"
+        return internal_name(self.name, self.version)
 
 
 class ExportSet(Record):
@@ -127,6 +132,7 @@ def from_elf(elf: ElfSymbols) -> ExportSet:
     pairs = []
     unversioned = []
     seen: set[tuple[str, str]] = set()
+    new = tuple.__new__  # thousands of pairs: skip the keyword-aware constructor
     for s in elf.exports():
         v = s.version
         if v is None:
@@ -139,5 +145,5 @@ def from_elf(elf: ElfSymbols) -> ExportSet:
         seen.add((s.name, v.name))
         kind = STT_NAMES.get(s.type, str(s.type))
         size = s.size if s.type in (STT_OBJECT, STT_TLS) else 0
-        pairs.append(ExportPair(s.name, v.name, not v.hidden, kind, size))
+        pairs.append(new(ExportPair, (s.name, v.name, not v.hidden, kind, size)))
     return ExportSet(elf.soname, nodes, tuple(pairs), tuple(unversioned))

@@ -57,9 +57,23 @@ class LocatedLibrary(Record):
     how: str  # "--lib", "ldconfig", "sysroot DIR", "multiarch", or why it is missing
 
 
+_LDCONFIG_MEMO: dict[tuple[tuple[str, ...], int], list[tuple[str, str, str]]] = {}
+
+
 def _ldconfig_entries(args: tuple[str, ...] = ("-p",)) -> list[tuple[str, str, str]]:
     """(soname, flags, path) from ``ldconfig -p`` (``args`` may add ``-C CACHE``); empty where
-    ldconfig is missing."""
+    ldconfig is missing. Remembered per process until the cache file changes (its mtime)."""
+    cache = args[args.index("-C") + 1] if "-C" in args else "/etc/ld.so.cache"
+    try:
+        key = (args, os.stat(cache).st_mtime_ns)
+    except OSError:
+        key = (args, -1)
+    if key not in _LDCONFIG_MEMO:
+        _LDCONFIG_MEMO[key] = _run_ldconfig(args)
+    return list(_LDCONFIG_MEMO[key])
+
+
+def _run_ldconfig(args: tuple[str, ...]) -> list[tuple[str, str, str]]:
     for exe in ("/sbin/ldconfig", "/usr/sbin/ldconfig", "ldconfig"):
         try:
             out = subprocess.run([exe, *args], capture_output=True, text=True, timeout=30).stdout

@@ -21,7 +21,7 @@ from __future__ import annotations
 from .._record import Record
 from ..exports import ExportPair, ExportSet
 from ..glibc.libs import GlibcLibrary
-from ..policy.model import Policy
+from ..policy.model import Policy, PolicyEntry
 
 FUNCTION_KINDS = ("FUNC", "GNU_IFUNC")
 DATA_KINDS = ("OBJECT", "COMMON", "TLS")
@@ -108,13 +108,16 @@ class ShimPlan(Record):
 
 def plan_shim(library: GlibcLibrary, host: ExportSet, policy: Policy) -> ShimPlan:
     """The plan of the shim replacing ``library`` (whose host exports are ``host``)."""
-    by_name = policy.by_name()
+    by_name: dict[str, PolicyEntry] = {}
     position: dict[str, int] = {}
     for i, e in enumerate(policy.entries):
         for n in e.names:
-            position.setdefault(n, i)
+            if n not in by_name:
+                by_name[n] = e
+                position[n] = i
     excluded: list[Exclusion] = []
-    kept: list[ExportPair] = []
+    functions: list[ExportPair] = []
+    data: list[DataObject] = []
     no_ops: list[ExportPair] = []
     for p in host.pairs:
         entry = by_name.get(p.name)
@@ -124,35 +127,45 @@ def plan_shim(library: GlibcLibrary, host: ExportSet, policy: Policy) -> ShimPla
             excluded.append(Exclusion(p, "not in the policy"))
         elif entry.cls == "UNSUPPORTED":
             excluded.append(Exclusion(p, f"UNSUPPORTED in the policy: {entry.note or 'no reason given'}"))
-        elif p.kind not in FUNCTION_KINDS + DATA_KINDS:
-            excluded.append(Exclusion(p, f"symbol type {p.kind}: neither a function nor data"))
+        elif p.kind in FUNCTION_KINDS:
+            functions.append(p)
+        elif p.kind in DATA_KINDS:
+            data.append(DataObject(p, entry.cls))
         else:
-            kept.append(p)
+            excluded.append(Exclusion(p, f"symbol type {p.kind}: neither a function nor data"))
 
-    functions = [p for p in kept if p.kind in FUNCTION_KINDS]
     by_fname: dict[str, list[ExportPair]] = {}
     for p in functions:
         by_fname.setdefault(p.name, []).append(p)
+    new = tuple.__new__  # thousands of slots: skip the keyword-aware constructor
     slots: list[Slot] = []
     bound: set[tuple[str, str]] = set()
-    for e in policy.table():
-        pairs = by_fname.get(e.name, [])
-        chosen = next((p for p in pairs if p.default), pairs[-1] if pairs else None)
+    for e in policy.entries:
+        if not e.macro:
+            continue
+        pairs = by_fname.get(e.name)
+        chosen = None
+        if pairs:
+            chosen = next((p for p in pairs if p.default), pairs[-1])
+            if (chosen.name, chosen.version) in bound:
+                chosen = None  # an entry listed twice: its pair has a slot already
         if chosen is None:
-            slots.append(Slot(len(slots), e.name, None, False, e.cls, ""))
+            slots.append(new(Slot, (len(slots), e.name, None, False, e.cls, "")))
             continue
         bound.add((chosen.name, chosen.version))
-        slots.append(Slot(len(slots), chosen.name, chosen.version, chosen.default, e.cls,
-                          chosen.kind))
+        slots.append(new(Slot, (len(slots), chosen.name, chosen.version, chosen.default, e.cls,
+                                chosen.kind)))
+    last = len(position)
     rest = sorted(
         (p for p in functions if (p.name, p.version) not in bound),
-        key=lambda p: position.get(p.name, len(position)),
+        key=lambda p: position.get(p.name, last),
     )
     for p in rest:
-        slots.append(Slot(len(slots), p.name, p.version, p.default, by_name[p.name].cls, p.kind))
-    data = tuple(DataObject(p, by_name[p.name].cls) for p in kept if p.kind in DATA_KINDS)
+        slots.append(new(Slot, (len(slots), p.name, p.version, p.default, by_name[p.name].cls,
+                                p.kind)))
     entries = (library.setup, f"{library.key}_describe")
-    return ShimPlan(library, host, tuple(slots), data, tuple(no_ops), tuple(excluded), entries)
+    return ShimPlan(library, host, tuple(slots), tuple(data), tuple(no_ops), tuple(excluded),
+                    entries)
 
 
 __all__ = ["DataObject", "Exclusion", "ShimPlan", "Slot", "plan_shim"]
