@@ -13,6 +13,8 @@ import os
 
 from ._record import Record
 from .elf import constants as C
+from .elf import read_elf
+from .elf.constants import COPY_AND_IRELATIVE
 from .glibc.libs import FIVE
 from .glibc.loader import Closure, LoadedObject, definitions, matches, resolve_closure
 
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from .elf import ElfSymbols
+    from .elf.model import Symbol
     from .policy.model import Policy, PolicyEntry
 
 REPLACED = {lib.soname for lib in FIVE}
@@ -123,10 +126,11 @@ def program_info(elf: ElfSymbols) -> ProgramInfo:
     else:
         pie, text = "dso", "shared library, not a program"
     copies = []
-    if elf.relocations is not None:
-        for r in elf.relocations:
-            if elf.relocation_kind(r) == "COPY" and r.symbol_index < len(elf.symbols):
-                copies.append(elf.symbols[r.symbol_index].name)
+    kinds = COPY_AND_IRELATIVE.get(elf.header.machine)
+    if elf.relocations is not None and kinds is not None:
+        for index in elf.relocations.symbols_of_type(kinds[0]):
+            if index < len(elf.symbols):
+                copies.append(elf.symbols[index].name)
     stack = [p for p in elf.segments if p.type == C.PT_GNU_STACK]
     executable_stack = not stack or bool(stack[0].flags & C.PF_X)
     dyn = elf.dynamic
@@ -134,14 +138,104 @@ def program_info(elf: ElfSymbols) -> ProgramInfo:
     return ProgramInfo(pie, text, tuple(copies), executable_stack, textrel)
 
 
+class Cache:
+    """What `preflight` may share between programs: parsed libraries (by device, inode, size
+    and mtime), their definitions, the policy's name index, and the classified imports of a library
+    in a given load scope. Programs (read with relocations) are not kept: nothing else loads
+    them. The default (`preflight` without a cache) shares nothing."""
+
+    def __init__(self) -> None:
+        self._files: dict[tuple[int, int, int, int], ElfSymbols] = {}
+        self._definitions: dict[int, tuple[ElfSymbols, dict[str, list[Symbol]]]] = {}
+        self._import_names: dict[int, tuple[ElfSymbols, frozenset[str]]] = {}
+        self._relevant: dict[tuple[int, int], bool] = {}
+        self._index: tuple[Policy, dict[str, PolicyEntry]] | None = None
+        self.imports: dict[tuple, tuple[Import, ...]] | None = {}
+        self.parsed = 0  # files actually read (cache misses)
+
+    def cached(self, path: str) -> ElfSymbols | None:
+        """The library at ``path`` if it was read already (and has not changed since)."""
+        st = os.stat(path)
+        return self._files.get((st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns))
+
+    def read(self, path: str, relocations: bool) -> ElfSymbols:
+        """`read_elf`; libraries (``relocations`` False) once per file version."""
+        if relocations:
+            self.parsed += 1
+            return read_elf(path, relocations=True)
+        st = os.stat(path)
+        key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)  # the same file by any name
+        elf = self._files.get(key)
+        if elf is None:
+            elf = read_elf(path, relocations=False)
+            self._files[key] = elf
+            self.parsed += 1
+        return elf
+
+    def definitions(self, elf: ElfSymbols) -> dict[str, list[Symbol]]:
+        hit = self._definitions.get(id(elf))
+        if hit is None or hit[0] is not elf:
+            hit = (elf, definitions(elf))
+            self._definitions[id(elf)] = hit
+        return hit[1]
+
+    def import_names(self, elf: ElfSymbols) -> frozenset[str]:
+        hit = self._import_names.get(id(elf))
+        if hit is None or hit[0] is not elf:
+            hit = (elf, frozenset(s.name for s in elf.undefined() if s.name))
+            self._import_names[id(elf)] = hit
+        return hit[1]
+
+    def relevant(self, lib: ElfSymbols, other: ElfSymbols) -> bool:
+        """Whether ``other`` defines any name ``lib`` imports (both cached libraries)."""
+        key = (id(lib), id(other))
+        hit = self._relevant.get(key)
+        if hit is None:
+            hit = not self.import_names(lib).isdisjoint(self.definitions(other))
+            self._relevant[key] = hit
+        return hit
+
+    def index(self, policy: Policy) -> dict[str, PolicyEntry]:
+        if self._index is None or self._index[0] is not policy:
+            self._index = (policy, policy.by_name())
+        return self._index[1]
+
+
+class _NoCache(Cache):
+    def __init__(self) -> None:
+        super().__init__()
+        self.imports = None
+
+    def read(self, path: str, relocations: bool) -> ElfSymbols:
+        return read_elf(path, relocations=relocations)
+
+    def definitions(self, elf: ElfSymbols) -> dict[str, list[Symbol]]:
+        return definitions(elf)
+
+    def index(self, policy: Policy) -> dict[str, PolicyEntry]:
+        return policy.by_name()
+
+
 def preflight(
     program: str, policy: Policy, *, sysroot: str | None = None,
-    library_path: Iterable[str] = (),
+    library_path: Iterable[str] = (), cache: Cache | None = None,
+    program_elf: ElfSymbols | None = None,
 ) -> Report:
-    """Bind and class every import of ``program`` and of the libraries it loads."""
-    closure = resolve_closure(program, sysroot=sysroot, library_path=library_path)
+    """Bind and class every import of ``program`` and of the libraries it loads; ``cache``
+    shares parsed libraries between calls (`Cache`); ``program_elf`` is the program already
+    read (with its relocations)."""
+    cache = cache or _NoCache()
+    read = cache.read
+    if program_elf is not None:
+        def read(path: str, relocations: bool) -> ElfSymbols:
+            if path == program and program_elf is not None:
+                return program_elf
+            return cache.read(path, relocations)
+    closure = resolve_closure(program, sysroot=sysroot, library_path=library_path, read=read)
     loaded = closure.loaded()
-    scope = [(o, definitions(o.elf), bool(o.elf.version_defs)) for o in loaded if o.elf]
+    # (the program's own definitions are not cached: nothing else loads it)
+    scope = [(o, definitions(o.elf) if o.how == "program" else cache.definitions(o.elf),
+              bool(o.elf.version_defs)) for o in loaded if o.elf]
     defined_versions = {}
     for o in loaded:
         assert o.elf is not None
@@ -149,14 +243,29 @@ def preflight(
         defined_versions[o.needed] = names
         if o.elf.soname:
             defined_versions[o.elf.soname] = names
-    index = policy.by_name()
+    index = cache.index(policy)
     interp = _interpreter_names(closure)
-    imports = []
+    imports: list[Import] = []
+    memo = cache.imports
+    # A library's imports bind the same way wherever the same objects, in the same order,
+    # define the names it imports (and the program, first in the scope, interposes the same
+    # ones): one classification per such set, shared by every program.
+    program_names = set(scope[0][1]) if scope else set()
     for o in loaded:
         assert o.elf is not None and o.path is not None
         soname = o.elf.soname or os.path.basename(o.path)
         if o.how != "program" and (soname in REPLACED or soname in interp):
             continue  # replaced by DCE, or the loader itself
+        key = None
+        if memo is not None and o.how != "program":
+            providers = tuple(x.path for x, _, _ in scope[1:]
+                              if x is not o and x.elf is not None and cache.relevant(o.elf, x.elf))
+            key = (o.path, providers, cache.import_names(o.elf) & program_names)
+            hit = memo.get(key)
+            if hit is not None:
+                imports.extend(hit)
+                continue
+        first = len(imports)
         for s in o.elf.undefined():
             if s.name == "":
                 continue
@@ -165,10 +274,14 @@ def preflight(
             weak = s.bind == C.STB_WEAK
             provider = None
             for obj, defs, has_versions in scope:
-                if obj is o:
+                candidates = defs.get(s.name)
+                if candidates is None or obj is o:
                     continue
-                if any(matches(d, version, has_versions) for d in defs.get(s.name, ())):
-                    provider = obj
+                for d in candidates:
+                    if matches(d, version, has_versions):
+                        provider = obj
+                        break
+                if provider is not None:
                     break
             verdict, detail = _classify(s.name, version, needed_from, weak, provider,
                                         defined_versions, index, interp)
@@ -177,6 +290,8 @@ def preflight(
                 prov = provider.elf.soname or provider.path
             imports.append(Import(o.path, s.name, version, needed_from, weak, prov, verdict,
                                   detail))
+        if key is not None and memo is not None:
+            memo[key] = tuple(imports[first:])
     program_elf = loaded[0].elf
     assert program_elf is not None
     return Report(program, program_info(program_elf), closure, tuple(imports))

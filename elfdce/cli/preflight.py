@@ -24,7 +24,8 @@ def configure_parser(sub: argparse._SubParsersAction) -> None:
         "status: 0 nothing missing, 1 something missing (or a library not found, or not a "
         "PIE), 2 bad input.",
     )
-    p.add_argument("program", metavar="PROGRAM")
+    p.add_argument("paths", nargs="+", metavar="PROGRAM",
+                   help="the program (with --tree: directories)")
     p.add_argument("--policy", metavar="FILE",
                    help="an elfdce policy TSV or a DCE libc-ns3.h, used as it is (default: DCE "
                    "1.12's table completed for this host, as `elfdce table` prints it)")
@@ -33,7 +34,11 @@ def configure_parser(sub: argparse._SubParsersAction) -> None:
                    help="colon-separated directories searched like LD_LIBRARY_PATH")
     p.add_argument("--all", action="store_true",
                    help="list every import of the libraries too, not only their problems")
-    p.add_argument("--json", action="store_true", help="JSON (elfdce/schemas/preflight.schema.json)")
+    p.add_argument("--json", action="store_true",
+                   help="JSON (elfdce/schemas/preflight.schema.json; tree.schema.json with --tree)")
+    from .tree import add_tree_options
+
+    add_tree_options(p)
     p.set_defaults(func=execute)
 
 
@@ -44,11 +49,18 @@ def execute(args: argparse.Namespace) -> int:
     from ..policy.model import PolicyError
     from ..preflight import preflight
 
+    if not args.tree and len(args.paths) != 1:
+        print("elfdce preflight: one PROGRAM (or --tree DIR...)", file=sys.stderr)
+        return 2
     try:
         policy = load_policy(args.policy)
         if args.policy is None:
             policy = complete_policy(policy, host_libraries(args.sysroot))
-        report = preflight(args.program, policy, sysroot=args.sysroot,
+        if args.tree:
+            from .tree import run
+
+            return run(args, "preflight", policy, "preflight")
+        report = preflight(args.paths[0], policy, sysroot=args.sysroot,
                            library_path=args.library_path.split(":"))
     except (ElfError, PolicyError) as err:
         print(f"elfdce preflight: {err}", file=sys.stderr)

@@ -50,7 +50,7 @@ def configure_parser(sub: argparse._SubParsersAction) -> None:
         description="List the dynamic symbols of ELF files with their GNU symbol versions. "
         "Exit status: 0 ok, 2 bad input or usage.",
     )
-    p.add_argument("paths", nargs="+", metavar="PATH", help="ELF files")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="ELF files (directories with --tree)")
     filters = p.add_mutually_exclusive_group()
     for flag, takes_value, choices, text in OPTIONS:
         dest = flag[2:].replace("-", "_")
@@ -64,6 +64,9 @@ def configure_parser(sub: argparse._SubParsersAction) -> None:
                                 help=text)
         else:
             target.add_argument(flag, dest=dest, action="store_true", help=text)
+    from .tree import add_tree_options
+
+    add_tree_options(p)  # argparse only: the fast parser hands --tree over
     p.set_defaults(func=execute)
 
 
@@ -113,6 +116,10 @@ def fast_parse(argv: Sequence[str]) -> ScanArgs | None:
 
 def execute(args: argparse.Namespace | ScanArgs) -> int:
     """Scan every path; print one section per file; 0 if all were read, 2 if any was not."""
+    if getattr(args, "tree", False):
+        from .tree import run
+
+        return run(args, "scan", None, "scan")  # type: ignore[arg-type]
     # Short-lived and acyclic: the cyclic collector only costs time here (~1 ms on libc.so.6).
     collecting = gc.isenabled()
     gc.disable()

@@ -319,6 +319,10 @@ class Relocations:
     def __iter__(self) -> Iterator[Relocation]:
         return (self[i] for i in range(len(self)))
 
+    def symbols_of_type(self, rtype: int) -> list[int]:
+        """The symbol indexes of the relocations of type ``rtype`` (no records built)."""
+        return [sym for t, sym in zip(self._types, self._symbols) if t == rtype]
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Relocations) and list(self) == list(other)
 

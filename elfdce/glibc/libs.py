@@ -90,8 +90,18 @@ def _run_ldconfig(args: tuple[str, ...]) -> list[tuple[str, str, str]]:
     return []
 
 
+_LIBRARY_DIRS: dict[str, list[str]] = {}
+
+
 def library_dirs(root: str) -> list[str]:
-    """The directories a loader searches under ``root``: multiarch first, then lib64, lib."""
+    """The directories a loader searches under ``root``: multiarch first, then lib64, lib
+    (looked up once per root and process)."""
+    if root not in _LIBRARY_DIRS:
+        _LIBRARY_DIRS[root] = _library_dirs(root)
+    return list(_LIBRARY_DIRS[root])
+
+
+def _library_dirs(root: str) -> list[str]:
     dirs = []
     for base in ("lib", "usr/lib"):
         dirs.extend(sorted(glob.glob(os.path.join(root, base, "*-linux-gnu*"))))

@@ -18,7 +18,7 @@ from .libs import _ldconfig_entries, library_dirs
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
     from ..elf.model import Symbol
 
@@ -62,23 +62,27 @@ def resolve_closure(
     sysroot: str | None = None,
     library_path: Iterable[str] = (),
     use_cache: bool = True,
+    read: Callable[[str, bool], ElfSymbols] | None = None,
 ) -> Closure:
     """Load ``program`` and its DT_NEEDED closure as ld.so would (without running anything).
 
     ``library_path`` plays LD_LIBRARY_PATH. With a ``sysroot``, absolute search paths are taken
     inside it, its ``etc/ld.so.cache`` is read (through ``ldconfig -C``), and its default
     directories are searched. Raises `ElfError` for an unreadable program; an unreadable or
-    missing library is reported as a `LoadedObject` without ``elf``.
+    missing library is reported as a `LoadedObject` without ``elf``. ``read(path,
+    relocations)`` replaces `read_elf` (a cache shared across many programs).
     """
     root = sysroot or ""
-    prog = read_elf(program)
+    read = read or _read
+    prog = read(program, True)
     want = (prog.header.machine, prog.header.elf_class)
     cache = _cache(sysroot) if use_cache else []
     defaults = library_dirs(sysroot or "/")
     library_path = [p for p in library_path if p]
     objects = [LoadedObject(program, program, prog, None, "program")]
     by_soname: dict[str, int] = {}
-    by_path: dict[str, int] = {os.path.realpath(program): 0}
+    # ld.so recognises a file it has loaded already by device and inode (dl-load.c)
+    by_path: dict[tuple[int, int], int] = {_file_id(program): 0}
     parents: dict[int, int | None] = {0: None}
     queue = [0]
     while queue:
@@ -90,13 +94,13 @@ def resolve_closure(
             if needed in by_soname:
                 continue
             found = _search(needed, i, objects, parents, origin, library_path, cache, defaults,
-                            root, want)
+                            root, want, read)
             if found is None:
                 objects.append(LoadedObject(needed, None, None, obj.path, "not found"))
                 by_soname[needed] = len(objects) - 1
                 continue
             path, how, elf = found
-            real = os.path.realpath(path)
+            real = _file_id(path)
             if real in by_path:  # the same file under another name: loaded once
                 by_soname[needed] = by_path[real]
                 continue
@@ -108,6 +112,15 @@ def resolve_closure(
             parents[j] = i
             queue.append(j)
     return Closure(tuple(objects))
+
+
+def _file_id(path: str) -> tuple[int, int]:
+    st = os.stat(path)
+    return st.st_dev, st.st_ino
+
+
+def _read(path: str, relocations: bool) -> ElfSymbols:
+    return read_elf(path, relocations=relocations)
 
 
 def _cache(sysroot: str | None) -> list[tuple[str, str, str]]:
@@ -124,12 +137,13 @@ def _search(
     needed: str, requester: int, objects: list[LoadedObject], parents: dict[int, int | None],
     origin: str, library_path: list[str], cache: list[tuple[str, str, str]],
     defaults: list[str], root: str, want: tuple[int, int],
+    read: Callable[[str, bool], ElfSymbols],
 ) -> tuple[str, str, ElfSymbols] | None:
     def candidate(path: str) -> ElfSymbols | None:
         if not os.path.isfile(path):
             return None
         try:
-            elf = read_elf(path, relocations=False)  # only the program's are looked at
+            elf = read(path, False)  # only the program's relocations are looked at
         except ElfError:
             return None
         return elf if (elf.header.machine, elf.header.elf_class) == want else None

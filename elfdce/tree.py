@@ -1,0 +1,389 @@
+"""Whole trees: every ELF file under some directories, scanned or pre-flighted in parallel.
+
+Files are found by their magic, not their names; symbolic links are never followed (a link to a
+file in the tree is a duplicate, a link out of it is not ours to read) and hard links count
+once. Work goes to worker processes in chunks; each worker keeps a `preflight.Cache`, so a
+library is parsed once per worker however many programs load it. ``persist`` keeps the results
+of a run under the user's cache directory, keyed by each file's path, size and mtime (and, for
+a pre-flight, those of every library its closure loaded, and the policy): a re-run analyses
+only what changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+
+from ._record import Record
+from .elf import ElfError
+from .elf import constants as C
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
+    from .elf import ElfSymbols
+    from .policy.model import Policy
+    from .preflight import Cache
+
+MODES = ("scan", "preflight")
+CHUNK = 24  # files per task: big enough to amortise the IPC, small enough to balance 2 cores
+CACHE_FORMAT = 1
+
+
+class FileResult(Record):
+    """One file of a tree run."""
+
+    path: str
+    kind: str  # program, library, static, object, error
+    error: str | None
+    symbols: int
+    imports: int  # undefined dynamic symbols (scan), or imports classed (pre-flight, closure)
+    ok: bool | None  # pre-flight of a program: loads under DCE
+    pie: str | None
+    missing: tuple[str, ...]  # name@version of the missing imports
+    missing_libraries: tuple[str, ...]
+    closure: tuple[tuple[str, int, int], ...]  # (path, size, mtime_ns) of the libraries loaded
+
+
+class TreeRun(Record):
+    """A finished (or interrupted) run."""
+
+    mode: str
+    files: tuple[str, ...]  # every ELF file found
+    results: tuple[FileResult, ...]  # in the order of ``files``; fewer when interrupted
+    jobs: int
+    seconds: float
+    interrupted: bool
+    from_cache: int
+    max_rss_kb: tuple[int, ...]  # peak RSS of the main process, then of each worker
+
+    def summary(self, top: int = 20) -> dict:
+        """Counts, and the most-needed missing symbols (by how many programs need them)."""
+        kinds: dict[str, int] = {}
+        for r in self.results:
+            kinds[r.kind] = kinds.get(r.kind, 0) + 1
+        programs = [r for r in self.results if r.kind == "program"]
+        needed: dict[str, int] = {}
+        for r in programs:
+            for label in set(r.missing):
+                needed[label] = needed.get(label, 0) + 1
+        ranked = sorted(needed.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+        return {
+            "files": len(self.files),
+            "analysed": len(self.results),
+            "kinds": dict(sorted(kinds.items())),
+            "errors": kinds.get("error", 0),
+            "programs": len(programs),
+            "programs_that_load": sum(1 for r in programs if r.ok),
+            "programs_missing_symbols": sum(1 for r in programs if r.missing),
+            "programs_missing_libraries": sum(1 for r in programs if r.missing_libraries),
+            "programs_not_pie": sum(1 for r in programs if r.pie not in (None, "pie",
+                                                                         "pie-without-flag")),
+            "top_missing": [{"symbol": k, "programs": n} for k, n in ranked],
+        }
+
+
+def find_elf_files(dirs: Iterable[str]) -> list[str]:
+    """Every ELF file under ``dirs`` (a file argument counts too), sorted; see the module
+    docstring for links."""
+    out: list[str] = []
+    seen: set[tuple[int, int]] = set()
+
+    def consider(path: str, dev: int, inode: int) -> None:
+        if (dev, inode) in seen:
+            return
+        try:
+            # O_NONBLOCK: a FIFO that slipped through must not block us
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        except OSError:
+            return
+        try:
+            if os.read(fd, 4) != C.ELFMAG or not stat.S_ISREG(os.fstat(fd).st_mode):
+                return
+        except OSError:
+            return
+        finally:
+            os.close(fd)
+        seen.add((dev, inode))
+        out.append(path)
+
+    stack: list[tuple[str, int]] = []
+    for d in dirs:
+        try:
+            st = os.stat(d)  # a top-level argument may itself be a link: the user named it
+        except OSError:
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            stack.append((d, st.st_dev))
+        else:
+            consider(d, st.st_dev, st.st_ino)
+    while stack:
+        d, dev = stack.pop()
+        try:
+            entries = list(os.scandir(d))
+        except OSError:
+            continue
+        for e in entries:
+            try:
+                if e.is_symlink():
+                    continue
+                if e.is_dir(follow_symlinks=False):
+                    stack.append((e.path, e.stat(follow_symlinks=False).st_dev))
+                elif e.is_file(follow_symlinks=False):
+                    consider(e.path, dev, e.inode())
+            except OSError:
+                continue
+    return sorted(out)
+
+
+def likely_programs_first(files: list[str]) -> list[str]:
+    """``files`` with those under a ``bin``, ``sbin`` or ``libexec`` directory first: their
+    pre-flight fills each worker's library cache, so the libraries met afterwards are mostly
+    cache hits (and the rest need not be kept). Only the order of work depends on names."""
+    def likely(p: str) -> bool:
+        parts = p.split("/")
+        return any(x in ("bin", "sbin", "libexec") for x in parts[:-1])
+    return [p for p in files if likely(p)] + [p for p in files if not likely(p)]
+
+
+# -- the work of one file (runs in the workers) ----------------------------------------------
+
+_worker: dict = {}
+
+
+def _init_worker(mode: str, policy: Policy | None, sysroot: str | None, in_process: bool) -> None:
+    from .preflight import Cache
+
+    if not in_process:
+        import signal
+
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
+    _worker.update(mode=mode, policy=policy, sysroot=sysroot, cache=Cache())
+
+
+def _kind(elf: ElfSymbols) -> str:
+    interp = any(p.type == C.PT_INTERP for p in elf.segments)
+    if elf.header.type == C.ET_REL:
+        return "object"
+    if elf.header.type == C.ET_EXEC and not interp:
+        return "static" if elf.dynamic is None else "program"
+    if interp and not elf.soname:
+        return "program"
+    if elf.header.type == C.ET_DYN:
+        return "library"
+    return "object"
+
+
+def analyse(path: str) -> FileResult:
+    """The result for one file, with this worker's mode, policy and cache."""
+    from .elf import read_elf
+
+    cache: Cache = _worker["cache"]
+    try:
+        # A library some program loaded is in the cache already; anything else is read once,
+        # with its relocations in case it is a program, and not kept.
+        elf = cache.cached(path) or read_elf(path, relocations=True)
+        kind = _kind(elf)
+        if _worker["mode"] == "scan" or kind != "program":
+            undefined = sum(1 for s in elf.symbols if s.name and not s.shndx)
+            return FileResult(path, kind, None, len(elf.symbols), undefined, None, None, (), (),
+                              ())
+        if elf.relocations is None:
+            elf = read_elf(path, relocations=True)
+        from .preflight import preflight
+
+        report = preflight(path, _worker["policy"], sysroot=_worker["sysroot"], cache=cache,
+                           program_elf=elf)
+    except ElfError as err:
+        return FileResult(path, "error", str(err), 0, 0, None, None, (), (), ())
+    except OSError as err:
+        return FileResult(path, "error", f"{path}: {err.strerror or err}", 0, 0, None, None,
+                          (), (), ())
+    missing = tuple(sorted({f"{i.name}@{i.version}" if i.version else i.name
+                            for i in report.missing()}))
+    closure = []
+    for o in report.closure.loaded()[1:]:
+        assert o.path is not None
+        try:
+            st = os.stat(o.path)
+        except OSError:
+            continue
+        closure.append((o.path, st.st_size, st.st_mtime_ns))
+    return FileResult(path, kind, None, len(elf.symbols), len(report.imports), report.ok,
+                      report.info.pie, missing,
+                      tuple(o.needed for o in report.closure.missing), tuple(closure))
+
+
+def _analyse_chunk(paths: list[str]) -> tuple[list[FileResult], int]:
+    import resource
+
+    out = [analyse(p) for p in paths]
+    return out, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+# -- persisted results -------------------------------------------------------------------------
+
+
+def _fingerprint(mode: str, policy: Policy | None, sysroot: str | None) -> str:
+    from . import __version__
+
+    h = hashlib.sha256(f"{CACHE_FORMAT}|{__version__}|{mode}|{sysroot}".encode())
+    if policy is not None:
+        h.update(repr(policy.entries).encode("utf-8", "surrogateescape"))
+    return h.hexdigest()[:24]
+
+
+def _stat_key(path: str) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns
+
+
+class ResultStore:
+    """Results of earlier runs under ``directory`` (one file per mode/policy/version)."""
+
+    def __init__(self, directory: str, fingerprint: str) -> None:
+        self.path = os.path.join(directory, "tree", f"{fingerprint}.json")
+        self.entries: dict[str, list] = {}
+        try:
+            import json
+
+            with open(self.path, encoding="utf-8", errors="surrogateescape") as f:
+                doc = json.load(f)
+            if doc.get("format") == CACHE_FORMAT:
+                self.entries = doc["entries"]
+        except (OSError, ValueError, KeyError, TypeError):
+            self.entries = {}
+
+    def get(self, path: str) -> FileResult | None:
+        """The stored result, if the file and every library its closure loaded are unchanged."""
+        entry = self.entries.get(path)
+        if entry is None or _stat_key(path) != tuple(entry[0]):
+            return None
+        fields = entry[1]
+        path_, kind, error, symbols, imports, ok, pie = fields[:7]
+        result = FileResult(path_, kind, error, symbols, imports, ok, pie, tuple(fields[7]),
+                            tuple(fields[8]), tuple(tuple(c) for c in fields[9]))
+        for lib, size, mtime in result.closure:
+            if _stat_key(lib) != (size, mtime):
+                return None
+        return result
+
+    def save(self, results: Iterable[FileResult]) -> None:
+        import json
+
+        from .fsutil import write_atomic
+
+        for r in results:
+            key = _stat_key(r.path)
+            if key is not None and r.kind != "error":
+                self.entries[r.path] = [list(key), list(r)]
+        os.makedirs(os.path.dirname(self.path), exist_ok=True)
+        text = json.dumps({"format": CACHE_FORMAT, "entries": self.entries}, ensure_ascii=True,
+                          separators=(",", ":"))
+        write_atomic(self.path, text.encode())
+
+
+# -- the run -------------------------------------------------------------------------------------
+
+
+def run_tree(
+    dirs: Iterable[str],
+    mode: str = "preflight",
+    *,
+    policy: Policy | None = None,
+    sysroot: str | None = None,
+    jobs: int | None = None,
+    persist: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> TreeRun:
+    """Find the ELF files under ``dirs`` and analyse each (``mode`` scan or preflight) with
+    ``jobs`` worker processes (default: one per core; 1 runs in this process). ``persist`` is
+    a cache directory for results across runs. ``progress(done, total)`` is called as files
+    finish. Ctrl-C stops the run: the result then holds what finished (``interrupted``)."""
+    import resource
+    import time
+
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}")
+    if mode == "preflight" and policy is None:
+        raise ValueError("a pre-flight needs a policy")
+    start = time.perf_counter()
+    try:
+        files = find_elf_files(dirs)
+    except KeyboardInterrupt:
+        return TreeRun(mode, (), (), jobs or 1, time.perf_counter() - start, True, 0,
+                       (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,))
+    jobs = max(1, jobs or os.cpu_count() or 1)
+    store = ResultStore(persist, _fingerprint(mode, policy, sysroot)) if persist else None
+    results: dict[str, FileResult] = {}
+    if store is not None:
+        for p in files:
+            hit = store.get(p)
+            if hit is not None:
+                results[p] = hit
+    from_cache = len(results)
+    todo = likely_programs_first([p for p in files if p not in results])
+    if progress:
+        progress(len(results), len(files))
+    rss: list[int] = []
+    interrupted = False
+    try:
+        if jobs == 1 or len(todo) <= CHUNK:
+            _init_worker(mode, policy, sysroot, in_process=True)
+            for i in range(0, len(todo), CHUNK):
+                chunk, _ = _analyse_chunk(todo[i:i + CHUNK])
+                results.update((r.path, r) for r in chunk)
+                if progress:
+                    progress(len(results), len(files))
+        else:
+            rss = _run_pool(todo, jobs, mode, policy, sysroot, results, files, progress)
+    except KeyboardInterrupt:
+        interrupted = True
+    if store is not None and results:
+        store.save(results.values())
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    ordered = tuple(results[p] for p in files if p in results)
+    return TreeRun(mode, tuple(files), ordered, jobs, time.perf_counter() - start, interrupted,
+                   from_cache, (own, *rss))
+
+
+def _run_pool(
+    todo: list[str], jobs: int, mode: str, policy: Policy | None, sysroot: str | None,
+    results: dict[str, FileResult], files: list[str],
+    progress: Callable[[int, int], None] | None,
+) -> list[int]:
+    import concurrent.futures as cf
+    import multiprocessing
+
+    chunks = [todo[i:i + CHUNK] for i in range(0, len(todo), CHUNK)]
+    worker_rss: dict[int, int] = {}
+    ctx = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
+    pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker,
+                                  initargs=(mode, policy, sysroot, False))
+    try:
+        futures = {pool.submit(_analyse_chunk_with_pid, c) for c in chunks}
+        for fut in cf.as_completed(futures):
+            chunk, pid, peak = fut.result()
+            worker_rss[pid] = max(worker_rss.get(pid, 0), peak)
+            results.update((r.path, r) for r in chunk)
+            if progress:
+                progress(len(results), len(files))
+    except KeyboardInterrupt:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    return sorted(worker_rss.values(), reverse=True)
+
+
+def _analyse_chunk_with_pid(paths: list[str]) -> tuple[list[FileResult], int, int]:
+    out, peak = _analyse_chunk(paths)
+    return out, os.getpid(), peak
+
+
+__all__ = ["FileResult", "MODES", "ResultStore", "TreeRun", "analyse", "find_elf_files",
+           "run_tree"]

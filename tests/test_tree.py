@@ -1,0 +1,181 @@
+"""Whole trees: finding ELF files, the shared cache giving the same answers as none, parallel
+runs equal to serial ones, the persisted results, the CLI (summary, JSON, exit statuses,
+Ctrl-C, the progress bar only on a terminal) and the /usr sweep."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import jsonschema
+import pytest
+from conftest import ROOT
+
+import elfdce
+from elfdce.policy.host import complete_policy, host_libraries, load_policy
+from elfdce.preflight import Cache, preflight
+from elfdce.tree import find_elf_files, run_tree
+
+PROGRAMS = os.path.join(ROOT, "csrc", "programs")
+SCHEMA = os.path.join(os.path.dirname(elfdce.__file__), "schemas", "tree.schema.json")
+SYSTEM = ("/usr/lib", "/usr/bin", "/usr/sbin", "/usr/libexec")
+
+
+@pytest.fixture(scope="module")
+def policy():
+    return complete_policy(load_policy(None), host_libraries())
+
+
+@pytest.fixture(scope="module")
+def tree(tmp_path_factory, gcc):
+    """A small tree: PIE and non-PIE programs, a copy of a library, junk, links, a FIFO."""
+    d = tmp_path_factory.mktemp("tree")
+    (d / "bin").mkdir()
+    (d / "lib").mkdir()
+    for name, flags in (("net_threads", ["-pie", "-fPIE"]), ("shim_native", ["-pie", "-fPIE"]),
+                        ("answer", ["-no-pie", "-fno-PIE"])):
+        subprocess.run([gcc, *flags, "-O1", "-o", str(d / "bin" / name),
+                        os.path.join(PROGRAMS, f"{name}.c"), "-lpthread"], check=True)
+    shutil.copy("/lib/x86_64-linux-gnu/libm.so.6", d / "lib" / "libm.so.6")
+    (d / "lib" / "notes.txt").write_text("not ELF\n")
+    (d / "lib" / "empty").write_bytes(b"")
+    (d / "lib" / "truncated.so").write_bytes(b"\x7fELF\x02\x01\x01" + b"\0" * 20)
+    os.symlink(d / "bin" / "shim_native", d / "bin" / "link-in-tree")
+    os.symlink("/bin/ls", d / "bin" / "link-out-of-tree")
+    os.symlink("/usr/bin", d / "linked-dir")
+    os.link(d / "bin" / "net_threads", d / "bin" / "hardlink")
+    os.mkfifo(d / "lib" / "fifo")
+    return d
+
+
+def test_find_elf_files_by_magic_without_following_links(tree):
+    found = find_elf_files([str(tree)])
+    names = sorted(os.path.relpath(p, tree) for p in found)
+    # one of the two hard-linked names, no link, no junk; the truncated ELF is found (and later
+    # reported as an error)
+    assert len([n for n in names if n in ("bin/hardlink", "bin/net_threads")]) == 1
+    assert set(names) - {"bin/hardlink", "bin/net_threads"} == {
+        "bin/shim_native", "bin/answer", "lib/libm.so.6", "lib/truncated.so"}
+
+
+def test_shared_cache_answers_as_no_cache(policy):
+    """The cache shares libraries and library import classifications between programs: the
+    reports must be exactly what an uncached pre-flight gives, for real programs."""
+    programs = [p for p in find_elf_files(["/usr/bin", "/usr/sbin"])][::7][:70]
+    cache = Cache()
+    libraries: set[tuple[int, int]] = set()
+    done = loads = 0
+    for p in programs:
+        try:
+            plain = preflight(p, policy)
+        except elfdce.ElfError:
+            continue
+        shared = preflight(p, policy, cache=cache)
+        assert shared == plain, p
+        done += 1
+        for o in plain.closure.loaded()[1:]:
+            st = os.stat(o.path)
+            libraries.add((st.st_dev, st.st_ino))
+            loads += 1
+    # each program read once, each library once however many programs loaded it
+    assert cache.parsed == done + len(libraries) and loads > 2 * len(libraries)
+    assert cache.imports  # library classifications were reused
+
+
+def test_parallel_run_equals_serial(tree, policy):
+    one = run_tree([str(tree)], "preflight", policy=policy, jobs=1)
+    two = run_tree([str(tree)], "preflight", policy=policy, jobs=2)
+    assert one.results == two.results
+    s = one.summary()
+    assert (s["files"], s["errors"], s["programs"]) == (5, 1, 3)
+    by = {os.path.basename(r.path): r for r in one.results}
+    assert by["shim_native"].ok and not by["answer"].ok and by["answer"].pie == "exec"
+    assert by["truncated.so"].kind == "error" and "truncated.so" in by["truncated.so"].error
+    assert s["programs_not_pie"] == 1
+
+
+def test_persisted_results_are_reused_until_a_file_changes(tmp_path, tree, policy):
+    d = tmp_path / "t"
+    shutil.copytree(tree / "bin", d / "bin", symlinks=True)
+    first = run_tree([str(d)], "preflight", policy=policy, jobs=1, persist=str(tmp_path / "c"))
+    again = run_tree([str(d)], "preflight", policy=policy, jobs=1, persist=str(tmp_path / "c"))
+    n = len(first.files)  # copytree made the hard link a second file
+    assert first.from_cache == 0 and again.from_cache == len(again.files) == n == 4
+    assert again.results == first.results
+    touched = d / "bin" / "shim_native"
+    os.utime(touched, ns=(time.time_ns(), time.time_ns()))
+    third = run_tree([str(d)], "preflight", policy=policy, jobs=1, persist=str(tmp_path / "c"))
+    assert third.from_cache == n - 1
+    assert [r._replace(closure=()) for r in third.results] == \
+        [r._replace(closure=()) for r in first.results]
+
+
+def elfdce(*args, **kw):
+    return subprocess.run([sys.executable, "-m", "elfdce", *args], capture_output=True,
+                          text=True, timeout=300, **kw)
+
+
+def test_cli_tree_summary_json_and_status(tree):
+    proc = elfdce("preflight", "--tree", str(tree), "--jobs", "2")
+    assert proc.returncode == 1  # a non-PIE program and an unreadable file
+    assert "5 ELF files" in proc.stdout and "errors (unreadable files): 1" in proc.stdout
+    assert "programs that load under DCE: 2" in proc.stdout
+    assert "truncated.so" in proc.stderr and "Traceback" not in proc.stderr
+    assert proc.stderr.count("\n") == 1  # no progress bar when stderr is not a terminal
+    doc = json.loads(elfdce("preflight", "--tree", "--json", str(tree)).stdout)
+    jsonschema.validate(doc, json.load(open(SCHEMA)))
+    assert doc["summary"]["programs"] == 3
+    scan = elfdce("scan", "--tree", "--json", str(tree / "bin"))
+    assert scan.returncode == 0
+    jsonschema.validate(json.loads(scan.stdout), json.load(open(SCHEMA)))
+    assert elfdce("preflight", "--tree", str(tree / "nothing")).returncode == 2
+    assert elfdce("preflight", "a", "b").returncode == 2
+
+
+def test_progress_bar_on_a_terminal(tree):
+    import pty
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "elfdce", "scan", "--tree", str(tree)],
+                            stdout=subprocess.PIPE, stderr=slave)
+    os.close(slave)
+    proc.wait(timeout=120)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    shown = b"".join(chunks)
+    assert b"elfdce" in shown and b"\x1b[" in shown  # rich drew (and cleared) its bar
+
+
+def test_ctrl_c_stops_with_a_partial_summary():
+    proc = subprocess.Popen([sys.executable, "-m", "elfdce", "preflight", "--tree", *SYSTEM,
+                             "--jobs", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    time.sleep(0.8)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "interrupted after" in err and "Traceback" not in err
+    assert "ELF files" in out
+
+
+@pytest.mark.slow
+def test_system_tree_preflight(policy):
+    result = run_tree(list(SYSTEM), "preflight", policy=policy, jobs=2)
+    s = result.summary()
+    print(f"{s['files']} files, {s['programs']} programs, {s['programs_that_load']} load, "
+          f"{result.seconds:.2f} s, peak RSS {sum(result.max_rss_kb) // 1024} MB")
+    assert s["files"] > 1000 and s["errors"] == 0
+    assert sum(result.max_rss_kb) < 500 * 1024
