@@ -1,20 +1,28 @@
-"""elfdce's speed budgets, measured against readelf in the same run.
+"""elfdce's speed, measured against its peers in the same run, interleaved.
 
-    python benchmarks/run.py [--runs N] [--lib PATH] [--no-save]
+    python benchmarks/run.py [--only peers,inprocess,versions,tree,shim] [--update-readme]
 
-1. Whole process: ``python -m elfdce scan --format readelf LIB`` and ``readelf --dyn-syms -W LIB``,
-   interleaved run by run (so both see the same machine load); medians and their ratio. The
-   interpreter's own start (``python -c pass``, and ``python -m`` of an empty module) is measured
-   in the same loop, since it bounds what any Python tool can reach.
-2. In process: ``elfdce.scan()`` of libc.so.6 and of the four other libraries DCE replaces.
-3. Shim build (``--only shim``): generating and compiling the full libc shim (plan, sources,
-   cffi's build_ext compile and link, rescan) against the bare compiler on the same generated
-   sources with the same flags (the compile and link commands build_ext runs), interleaved; and
-   the whole ``python -m elfdce shim build --lib libc`` process.
+Sections (all by default):
 
-Budgets: whole process <= 1.0x readelf (issue #2); in-process libc.so.6 <= 3 ms; shim
-generate + compile <= 1.5x the bare compiler (issue #6).
-Writes benchmarks/results/<date>.json and prints a Markdown table.
+* ``peers`` — whole process on this machine's libc.so.6, each command run in turn, ``--runs``
+  rounds: ``readelf --dyn-syms -W``, ``objdump -T``, ``python -m elfdce scan --format readelf``,
+  a pyelftools script and a LIEF script printing the same name@[@]VERSION list
+  (``benchmarks/peers/``), and the interpreter's own start (``python -c pass``, ``python -m`` of
+  an empty module), which bounds what any Python tool can reach. Medians and ratios to readelf.
+* ``inprocess`` — ``elfdce.scan()`` of libc.so.6, the five libraries, libstdc++.
+* ``versions`` — ``python -m elfdce versions --style dce`` (the five maps in one process)
+  against a C program doing the same per library (``csrc/mkversion/dce_mkversion.c``, compiled
+  here with -O2), five runs of it per round.
+* ``tree`` — ``elfdce preflight --tree`` of /usr/lib, /usr/bin, /usr/sbin, /usr/libexec with 2
+  workers and with 1, against one ``readelf --dyn-syms -W`` per file (``xargs -n1``, one at a
+  time and two at a time); files/s, ratios, peak RSS (main process plus workers).
+* ``shim`` — generating and compiling the full libc shim against the bare compiler on the same
+  generated sources with the same flags (the commands build_ext runs), and the whole CLI.
+
+Budgets: scan <= 1.0x readelf (issues #2, #7); in-process libc.so.6 <= 3 ms; tree pre-flight
+>= 3x faster than a readelf per file, peak RSS <= 500 MB (issue #7); shim generate + compile
+<= 1.5x the bare compiler (issue #6). Writes benchmarks/results/<date>.json and Markdown tables
+(README shows them between the bench markers with ``--update-readme``).
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ from __future__ import annotations
 import argparse
 import compileall
 import datetime
+import glob
 import json
 import os
 import platform
@@ -40,6 +49,8 @@ sys.path.insert(0, ROOT)
 import elfdce  # noqa: E402
 
 FIVE = ("libc.so.6", "libpthread.so.0", "librt.so.1", "libm.so.6", "libdl.so.2")
+SECTIONS = ("peers", "inprocess", "versions", "tree", "shim")
+SYSTEM_TREE = ("/usr/lib", "/usr/bin", "/usr/sbin", "/usr/libexec")
 
 
 def multiarch_dir() -> str:
@@ -51,38 +62,92 @@ def multiarch_dir() -> str:
     raise SystemExit("no libc.so.6 found")
 
 
-def wall(cmd: list[str], cwd: str | None = None) -> float:
+def wall(cmd: list[str], cwd: str | None = None, stdin=None) -> float:  # noqa: ANN001
     t = time.perf_counter()
-    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, cwd=cwd)
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, cwd=cwd,
+                   stdin=stdin)
     return time.perf_counter() - t
 
 
-def whole_process(lib: str, runs: int) -> dict[str, list[float]]:
-    """Interleaved wall times (seconds) of each command, ``runs`` each after 3 warm-ups."""
+def interleaved(commands: dict[str, list[str]], runs: int, warmup: int = 2,
+                cwd: dict[str, str] | None = None) -> dict[str, list[float]]:
+    """Wall times (s) of each command, run in turn for ``runs`` rounds (order alternating)."""
+    times: dict[str, list[float]] = {k: [] for k in commands}
+    for i in range(runs + warmup):
+        order = list(commands.items())
+        if i % 2:
+            order.reverse()
+        for name, cmd in order:
+            t = wall(cmd, (cwd or {}).get(name))
+            if i >= warmup:
+                times[name].append(t)
+    return times
+
+
+def medians_ms(times: dict[str, list[float]]) -> dict[str, float]:
+    return {k: statistics.median(v) * 1e3 for k, v in times.items()}
+
+
+def rows(title: str, med: dict[str, float], base: str, unit: str = "ms",
+         base_name: str = "readelf") -> list[str]:
+    out = [f"| {title} | median ({unit}) | ratio to {base_name} |", "|---|---:|---:|"]
+    b = med[base]
+    out += [f"| `{k}` | {v:.1f} | {v / b:.2f}x |" for k, v in med.items()]
+    return out
+
+
+# -- peers ---------------------------------------------------------------------------------------
+
+def labels(text: str) -> set[str]:
+    """name@[@]VERSION words of a peer's output, version-node markers (name = version) left out."""
+    out = set()
+    for word in text.split():
+        name, _, version = word.replace("@@", "@").partition("@")
+        if version and name != version.lstrip("@"):
+            out.add(word)
+    return out
+
+
+def peers_section(lib: str, runs: int, doc: dict) -> list[str]:
     empty = tempfile.mkdtemp(prefix="elfdce-bench-")
     with open(os.path.join(empty, "elfdce_empty_module.py"), "w") as f:
         f.write("")
     compileall.compile_dir(empty, quiet=1)
     py = sys.executable
+    peers = os.path.join(HERE, "peers")
     commands = {
         "readelf --dyn-syms -W": ["readelf", "--dyn-syms", "-W", lib],
+        "objdump -T": ["objdump", "-T", lib],
         "python -m elfdce scan --format readelf": [py, "-m", "elfdce", "scan", "--format",
                                                    "readelf", lib],
+        "pyelftools script": [py, os.path.join(peers, "pyelftools_versions.py"), lib],
+        "LIEF script": [py, os.path.join(peers, "lief_versions.py"), lib],
         "python -c pass": [py, "-c", "pass"],
         "python -m <empty module>": [py, "-m", "elfdce_empty_module"],
     }
-    cwd = {"python -m <empty module>": empty}
-    times: dict[str, list[float]] = {k: [] for k in commands}
-    for i in range(runs + 3):
-        order = list(commands.items())
-        if i % 2:
-            order.reverse()
-        for name, cmd in order:
-            t = wall(cmd, cwd.get(name))
-            if i >= 3:
-                times[name].append(t)
-    return times
+    # the three Python peers must print the same name@[@]VERSION set as elfdce
+    outputs = {k: subprocess.run(commands[k], capture_output=True, text=True, check=True).stdout
+               for k in ("python -m elfdce scan --format readelf", "pyelftools script",
+                         "LIEF script")}
+    sets = {k: labels(v) for k, v in outputs.items()}
+    agree = all(v == sets["python -m elfdce scan --format readelf"] for v in sets.values())
+    times = interleaved(commands, runs, cwd={"python -m <empty module>": empty})
+    med = medians_ms(times)
+    nsyms = len(elfdce.scan(lib, relocations=False).symbols)
+    table = rows(f"whole process ({os.path.basename(lib)}, {nsyms} symbols)", med,
+                 "readelf --dyn-syms -W")
+    ratio = med["python -m elfdce scan --format readelf"] / med["readelf --dyn-syms -W"]
+    print("\n".join(table))
+    print(f"\nname@VERSION lists of elfdce, pyelftools and LIEF agree: {agree} "
+          f"({len(sets['python -m elfdce scan --format readelf'])} labels)")
+    print(f"budget: scan {ratio:.2f}x readelf (target <= 1.0x)\n")
+    doc["peers"] = {"library": lib, "runs": runs, "median_ms": med, "agree": agree,
+                    "ratio_scan_to_readelf": ratio,
+                    "ms": {k: sorted(round(x * 1e3, 3) for x in v) for k, v in times.items()}}
+    return table
 
+
+# -- in process ----------------------------------------------------------------------------------
 
 def in_process(paths: list[str], runs: int) -> dict[str, list[float]]:
     out = {}
@@ -95,6 +160,122 @@ def in_process(paths: list[str], runs: int) -> dict[str, list[float]]:
             ts.append(time.perf_counter() - t)
         out[p] = ts
     return out
+
+
+def inprocess_section(doc: dict) -> list[str]:
+    libdir = multiarch_dir()
+    paths = [os.path.join(libdir, n) for n in FIVE if os.path.exists(os.path.join(libdir, n))]
+    stdcxx = sorted(glob.glob(os.path.join(libdir, "libstdc++.so.6*")))
+    paths += [p for p in stdcxx if not os.path.islink(p)][:1]
+    med = {p: statistics.median(v) * 1e3 for p, v in in_process(paths, 50).items()}
+    table = ["| in-process `elfdce.scan()` | symbols | median (ms) |", "|---|---:|---:|"]
+    table += [f"| {os.path.basename(p)} | {len(elfdce.scan(p).symbols)} | {v:.2f} |"
+              for p, v in med.items()]
+    print("\n".join(table) + "\n")
+    doc["in_process_median_ms"] = med
+    return table
+
+
+# -- versions ------------------------------------------------------------------------------------
+
+def versions_section(runs: int, doc: dict) -> list[str]:
+    from elfdce.versionmaps import default_prefix_dir
+
+    work = tempfile.mkdtemp(prefix="elfdce-bench-versions-")
+    exe = os.path.join(work, "dce_mkversion")
+    subprocess.run(["gcc", "-O2", "-o", exe, os.path.join(ROOT, "csrc", "mkversion",
+                                                          "dce_mkversion.c")], check=True)
+    libdir = multiarch_dir()
+    prefixes = default_prefix_dir()
+    c_cmds = []
+    for soname, key in zip(FIVE, ("libc", "libpthread", "librt", "libm", "libdl")):
+        c_cmds.append([exe, os.path.join(libdir, soname), os.path.join(prefixes, f"{key}-ns3.version"),
+                       os.path.join(work, f"c-{key}.version")])
+    os.makedirs(os.path.join(work, "py"))
+    py_cmd = [sys.executable, "-m", "elfdce", "versions", "--style", "dce", "--out-dir",
+              os.path.join(work, "py")]
+    times: dict[str, list[float]] = {"python -m elfdce versions --style dce": [],
+                                     "C baseline (5 runs of dce_mkversion)": []}
+    for i in range(runs + 2):
+        steps = [("python -m elfdce versions --style dce", lambda: wall(py_cmd)),
+                 ("C baseline (5 runs of dce_mkversion)", lambda: sum(wall(c) for c in c_cmds))]
+        for name, step in (steps if i % 2 else steps[::-1]):
+            t = step()
+            if i >= 2:
+                times[name].append(t)
+    same = all(open(os.path.join(work, f"c-{k}.version"), "rb").read()
+               == open(os.path.join(work, "py", f"{k}.version"), "rb").read()
+               for k in ("libc", "libpthread", "librt", "libm", "libdl"))
+    med = medians_ms(times)
+    table = rows("the five version maps (dce style)", med, "C baseline (5 runs of dce_mkversion)",
+                 base_name="C")
+    print("\n".join(table))
+    print(f"\nthe maps are byte-identical: {same}\n")
+    doc["versions"] = {"runs": runs, "median_ms": med, "identical": same}
+    shutil.rmtree(work, ignore_errors=True)
+    return table
+
+
+# -- tree ----------------------------------------------------------------------------------------
+
+def tree_section(rounds: int, doc: dict) -> list[str]:
+    from elfdce.tree import find_elf_files
+
+    dirs = [d for d in SYSTEM_TREE if os.path.isdir(d)]
+    files = find_elf_files(dirs)
+    listing = tempfile.NamedTemporaryFile("w", delete=False, prefix="elfdce-bench-files-")
+    listing.write("\n".join(files) + "\n")
+    listing.close()
+    py = sys.executable
+    tree_cmd = [py, "-m", "elfdce", "preflight", "--tree", "--json", *dirs]
+
+    def ours(jobs: int) -> tuple[float, dict]:
+        t = time.perf_counter()
+        proc = subprocess.run([*tree_cmd, "--jobs", str(jobs)], capture_output=True, text=True)
+        elapsed = time.perf_counter() - t
+        if proc.returncode not in (0, 1):
+            raise SystemExit(f"tree pre-flight failed: {proc.stderr}")
+        return elapsed, json.loads(proc.stdout)
+
+    def readelf_each(parallel: int) -> float:
+        with open(listing.name) as f:
+            return wall(["xargs", "-d", "\n", "-n1", f"-P{parallel}", "readelf", "--dyn-syms",
+                         "-W"], stdin=f)
+
+    names = ("elfdce preflight --tree (2 workers)", "elfdce preflight --tree (1 worker)",
+             "readelf --dyn-syms -W per file, one at a time",
+             "readelf --dyn-syms -W per file, two at a time")
+    times: dict[str, list[float]] = {k: [] for k in names}
+    last: dict = {}
+    for i in range(rounds):
+        steps = [(names[0], lambda: ours(2)), (names[1], lambda: ours(1)),
+                 (names[2], lambda: (readelf_each(1), None)),
+                 (names[3], lambda: (readelf_each(2), None))]
+        for name, step in (steps if i % 2 else steps[::-1]):
+            t, out = step()
+            times[name].append(t)
+            if out is not None:
+                last[name] = out
+    os.unlink(listing.name)
+    med = {k: statistics.median(v) for k, v in times.items()}
+    two = last[names[0]]
+    n = two["summary"]["files"]
+    rss_mb = sum(two["max_rss_kb"]) / 1024
+    table = [f"| tree pre-flight of {', '.join(dirs)} ({n} ELF files) | median (s) | files/s "
+             "| speed vs one readelf per file |", "|---|---:|---:|---:|"]
+    base = med[names[2]]
+    table += [f"| {k} | {v:.2f} | {n / v:.0f} | {base / v:.2f}x |" for k, v in med.items()]
+    table += ["", f"errors: {two['summary']['errors']}; peak RSS of the 2-worker run (main + "
+              f"workers): {rss_mb:.0f} MB ({', '.join(str(k // 1024) for k in two['max_rss_kb'])}"
+              f" MB); 1 -> 2 workers: {med[names[1]] / med[names[0]]:.2f}x"]
+    print("\n".join(table) + "\n")
+    doc["tree"] = {"rounds": rounds, "files": n, "median_s": med, "errors": two["summary"]["errors"],
+                   "peak_rss_mb_total": rss_mb, "max_rss_kb": two["max_rss_kb"],
+                   "speedup_vs_readelf_sequential": base / med[names[0]],
+                   "speedup_vs_readelf_two_at_a_time": med[names[3]] / med[names[0]],
+                   "scaling_1_to_2_workers": med[names[1]] / med[names[0]],
+                   "summary": two["summary"]}
+    return table
 
 
 def shim_build(runs: int) -> dict:
@@ -160,46 +341,58 @@ def shim_table(result: dict) -> list[str]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--runs", type=int, default=21, help="runs per command (>= 15)")
-    ap.add_argument("--lib", default=None, help="library to scan (default: this libc.so.6)")
-    ap.add_argument("--no-save", action="store_true", help="do not write benchmarks/results/")
-    ap.add_argument("--only", choices=("scan", "shim"), help="run one section")
+    ap.add_argument("--runs", type=int, default=21, help="rounds of the whole-process peers")
+    ap.add_argument("--lib", default=None, help="library for the peers (default: this libc.so.6)")
+    ap.add_argument("--only", default=",".join(SECTIONS),
+                    help=f"comma-separated sections (default all: {','.join(SECTIONS)})")
+    ap.add_argument("--tree-rounds", type=int, default=3, help="rounds of the tree section")
     ap.add_argument("--shim-runs", type=int, default=9, help="runs of the shim section")
+    ap.add_argument("--no-save", action="store_true", help="do not write benchmarks/results/")
     ap.add_argument("--update-readme", action="store_true",
-                    help="replace the table between the bench markers in README.md")
+                    help="replace the tables between the bench markers in README.md")
     args = ap.parse_args()
+    only = args.only.split(",")
+    unknown = sorted(set(only) - set(SECTIONS))
+    if unknown:
+        ap.error(f"unknown sections: {', '.join(unknown)}")
     # Installed packages carry bytecode; make sure a source checkout does too (with
     # PYTHONDONTWRITEBYTECODE set, nothing else would write it and every start would recompile).
     compileall.compile_dir(os.path.dirname(elfdce.__file__), quiet=1)
-    doc: dict = {
-        "date": datetime.datetime.now().isoformat(timespec="seconds"),
-        "machine": {"cores": os.cpu_count(), "platform": platform.platform(),
-                    "python": platform.python_version(), "executable": sys.executable},
-    }
-    tables: list[str] = []
-    if args.only in (None, "scan"):
-        tables += scan_section(args, doc)
-    if args.only in (None, "shim"):
+    machine = (f"{os.cpu_count()} cores, {platform.platform()}, Python "
+               f"{platform.python_version()} ({sys.executable})")
+    doc: dict = {"date": datetime.datetime.now().isoformat(timespec="seconds"),
+                 "machine": machine}
+    tables: list[list[str]] = []
+    lib = args.lib or os.path.join(multiarch_dir(), "libc.so.6")
+    if "peers" in only:
+        tables.append(peers_section(lib, max(args.runs, 15), doc))
+    if "inprocess" in only:
+        tables.append(inprocess_section(doc))
+    if "versions" in only:
+        tables.append(versions_section(15, doc))
+    if "tree" in only:
+        tables.append(tree_section(max(args.tree_rounds, 1), doc))
+    if "shim" in only:
         result = shim_build(max(args.shim_runs, 5))
         doc["shim_build"] = result
-        rows = shim_table(result)
-        print(f"\n{result['runs']} interleaved runs each\n")
-        print("\n".join(rows))
+        table = shim_table(result)
+        print("\n".join(table))
         print(f"\nbudget: shim generate + compile {result['ratio_generate_compile_to_bare']:.2f}x "
               "the bare compiler (target <= 1.5x); the whole CLI process "
-              f"{result['ratio_cli_to_bare']:.2f}x")
-        tables += [""] + rows
-    print(f"machine: {platform.node() or '?'}, {os.cpu_count()} cores, {platform.platform()}, "
-          f"Python {platform.python_version()} ({sys.executable})")
+              f"{result['ratio_cli_to_bare']:.2f}x\n")
+        tables.append(table)
+    print(f"machine: {machine}")
 
     if args.update_readme:
         readme = os.path.join(ROOT, "README.md")
         text = open(readme).read()
         start, end = "<!-- bench:start -->\n", "<!-- bench:end -->"
         i, j = text.index(start) + len(start), text.index(end)
+        body = "\n\n".join("\n".join(t) for t in tables)
+        body += f"\n\nMachine: {machine}; {doc['date']}.\n"
         tmp = readme + ".tmp"
         with open(tmp, "w") as f:
-            f.write(text[:i] + "\n".join(tables) + "\n" + text[j:])
+            f.write(text[:i] + body + text[j:])
         os.replace(tmp, readme)
         print("updated README.md")
     if not args.no_save:
@@ -212,40 +405,6 @@ def main() -> int:
         os.replace(tmp, path)
         print(f"saved {os.path.relpath(path, ROOT)}")
     return 0
-
-
-def scan_section(args: argparse.Namespace, doc: dict) -> list[str]:
-    """Sections 1 and 2; returns the Markdown rows."""
-    libdir = multiarch_dir()
-    lib = args.lib or os.path.join(libdir, "libc.so.6")
-    wp = whole_process(lib, max(args.runs, 15))
-    med = {k: statistics.median(v) * 1e3 for k, v in wp.items()}
-    readelf = med["readelf --dyn-syms -W"]
-    five = [os.path.join(libdir, n) for n in FIVE if os.path.exists(os.path.join(libdir, n))]
-    ip = in_process(five, 50)
-    ip_med = {p: statistics.median(v) * 1e3 for p, v in ip.items()}
-
-    nsyms = len(elfdce.scan(lib, relocations=False).symbols)
-    table = [f"| command ({os.path.basename(lib)}, {nsyms} symbols) | median (ms) | ratio to readelf |",
-             "|---|---:|---:|"]
-    table += [f"| `{k}` | {v:.1f} | {v / readelf:.2f}x |" for k, v in med.items()]
-    table += ["", "| in-process `elfdce.scan()` | symbols | median (ms) |", "|---|---:|---:|"]
-    table += [f"| {os.path.basename(p)} | {len(elfdce.scan(p).symbols)} | {v:.2f} |"
-              for p, v in ip_med.items()]
-    print(f"{max(args.runs, 15)} interleaved runs of each command; in process: median of 50\n")
-    print("\n".join(table))
-    ratio = med["python -m elfdce scan --format readelf"] / readelf
-    libc_ms = ip_med.get(os.path.join(libdir, "libc.so.6"))
-    print(f"\nbudgets: whole process {ratio:.2f}x readelf (target <= 1.0x); "
-          f"in-process libc.so.6 {libc_ms:.2f} ms (target <= 3 ms)")
-    doc.update({
-        "library": lib,
-        "whole_process_ms": {k: sorted(round(x * 1e3, 3) for x in v) for k, v in wp.items()},
-        "whole_process_median_ms": med,
-        "ratio_scan_to_readelf": ratio,
-        "in_process_median_ms": ip_med,
-    })
-    return table
 
 
 if __name__ == "__main__":

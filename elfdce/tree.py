@@ -21,7 +21,7 @@ from .elf import constants as C
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable, Iterable, Iterator
 
     from .elf import ElfSymbols
     from .policy.model import Policy
@@ -88,8 +88,16 @@ class TreeRun(Record):
 def find_elf_files(dirs: Iterable[str]) -> list[str]:
     """Every ELF file under ``dirs`` (a file argument counts too), sorted; see the module
     docstring for links."""
-    out: list[str] = []
     seen: set[tuple[int, int]] = set()
+    out: list[str] = []
+    for d in dirs:
+        out += _find_under(d, seen)
+    return sorted(set(out))
+
+
+def _find_under(top: str, seen: set[tuple[int, int]]) -> list[str]:
+    """The ELF files under ``top`` not in ``seen`` (device, inode), which it extends."""
+    out: list[str] = []
 
     def consider(path: str, dev: int, inode: int) -> None:
         if (dev, inode) in seen:
@@ -109,16 +117,14 @@ def find_elf_files(dirs: Iterable[str]) -> list[str]:
         seen.add((dev, inode))
         out.append(path)
 
-    stack: list[tuple[str, int]] = []
-    for d in dirs:
-        try:
-            st = os.stat(d)  # a top-level argument may itself be a link: the user named it
-        except OSError:
-            continue
-        if stat.S_ISDIR(st.st_mode):
-            stack.append((d, st.st_dev))
-        else:
-            consider(d, st.st_dev, st.st_ino)
+    try:
+        st = os.stat(top)  # a top-level argument may itself be a link: the user named it
+    except OSError:
+        return out
+    if not stat.S_ISDIR(st.st_mode):
+        consider(top, st.st_dev, st.st_ino)
+        return out
+    stack = [(top, st.st_dev)]
     while stack:
         d, dev = stack.pop()
         try:
@@ -138,14 +144,15 @@ def find_elf_files(dirs: Iterable[str]) -> list[str]:
     return sorted(out)
 
 
+def _likely_program(path: str) -> bool:
+    return any(x in ("bin", "sbin", "libexec") for x in path.split("/")[:-1])
+
+
 def likely_programs_first(files: list[str]) -> list[str]:
     """``files`` with those under a ``bin``, ``sbin`` or ``libexec`` directory first: their
     pre-flight fills each worker's library cache, so the libraries met afterwards are mostly
     cache hits (and the rest need not be kept). Only the order of work depends on names."""
-    def likely(p: str) -> bool:
-        parts = p.split("/")
-        return any(x in ("bin", "sbin", "libexec") for x in parts[:-1])
-    return [p for p in files if likely(p)] + [p for p in files if not likely(p)]
+    return [p for p in files if _likely_program(p)] + [p for p in files if not _likely_program(p)]
 
 
 # -- the work of one file (runs in the workers) ----------------------------------------------
@@ -182,9 +189,9 @@ def analyse(path: str) -> FileResult:
 
     cache: Cache = _worker["cache"]
     try:
-        # A library some program loaded is in the cache already; anything else is read once,
-        # with its relocations in case it is a program, and not kept.
-        elf = cache.cached(path) or read_elf(path, relocations=True)
+        # A library some program loaded is in the cache already; anything else is read and not
+        # kept, with its relocations (for the pre-flight) where programs usually live.
+        elf = cache.cached(path) or read_elf(path, relocations=_likely_program(path))
         kind = _kind(elf)
         if _worker["mode"] == "scan" or kind != "program":
             undefined = sum(1 for s in elf.symbols if s.name and not s.shndx)
@@ -313,66 +320,95 @@ def run_tree(
     if mode == "preflight" and policy is None:
         raise ValueError("a pre-flight needs a policy")
     start = time.perf_counter()
-    try:
-        files = find_elf_files(dirs)
-    except KeyboardInterrupt:
-        return TreeRun(mode, (), (), jobs or 1, time.perf_counter() - start, True, 0,
-                       (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,))
     jobs = max(1, jobs or os.cpu_count() or 1)
     store = ResultStore(persist, _fingerprint(mode, policy, sysroot)) if persist else None
-    results: dict[str, FileResult] = {}
-    if store is not None:
-        for p in files:
-            hit = store.get(p)
-            if hit is not None:
-                results[p] = hit
-    from_cache = len(results)
-    todo = likely_programs_first([p for p in files if p not in results])
-    if progress:
-        progress(len(results), len(files))
+    # Directories of programs first: their pre-flight fills the workers' library caches. The
+    # work starts as soon as the first directory is walked, while the others are.
+    tops = sorted(dirs, key=lambda d: not _likely_program(os.path.join(d, "x")))
+    state = _RunState(store, progress)
     rss: list[int] = []
     interrupted = False
     try:
-        if jobs == 1 or len(todo) <= CHUNK:
+        if jobs == 1:
             _init_worker(mode, policy, sysroot, in_process=True)
-            for i in range(0, len(todo), CHUNK):
-                chunk, _ = _analyse_chunk(todo[i:i + CHUNK])
-                results.update((r.path, r) for r in chunk)
-                if progress:
-                    progress(len(results), len(files))
+            for todo in state.discover(tops):
+                for i in range(0, len(todo), CHUNK):
+                    state.add(_analyse_chunk(todo[i:i + CHUNK])[0])
         else:
-            rss = _run_pool(todo, jobs, mode, policy, sysroot, results, files, progress)
+            rss = _run_pool(state, tops, jobs, mode, policy, sysroot)
     except KeyboardInterrupt:
         interrupted = True
-    if store is not None and results:
-        store.save(results.values())
+    if store is not None and state.results:
+        store.save(state.results.values())
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    ordered = tuple(results[p] for p in files if p in results)
+    files = sorted(state.files)
+    ordered = tuple(state.results[p] for p in files if p in state.results)
     return TreeRun(mode, tuple(files), ordered, jobs, time.perf_counter() - start, interrupted,
-                   from_cache, (own, *rss))
+                   state.from_cache, (own, *rss))
 
 
-def _run_pool(
-    todo: list[str], jobs: int, mode: str, policy: Policy | None, sysroot: str | None,
-    results: dict[str, FileResult], files: list[str],
-    progress: Callable[[int, int], None] | None,
-) -> list[int]:
+class _RunState:
+    """Files found so far, results so far, and the progress callback."""
+
+    def __init__(self, store: ResultStore | None,
+                 progress: Callable[[int, int], None] | None) -> None:
+        self.store, self.progress = store, progress
+        self.files: list[str] = []
+        self.results: dict[str, FileResult] = {}
+        self.from_cache = 0
+
+    def discover(self, tops: list[str]) -> Iterator[list[str]]:
+        """Per top directory: walk it, take stored results, yield what is left to analyse."""
+        seen: set[tuple[int, int]] = set()
+        for top in tops:
+            found = [p for p in _find_under(top, seen) if p not in self.results]
+            self.files += found
+            todo = []
+            for p in found:
+                hit = self.store.get(p) if self.store is not None else None
+                if hit is None:
+                    todo.append(p)
+                else:
+                    self.results[p] = hit
+                    self.from_cache += 1
+            self.tick()
+            yield likely_programs_first(todo)
+
+    def add(self, chunk: list[FileResult]) -> None:
+        self.results.update((r.path, r) for r in chunk)
+        self.tick()
+
+    def tick(self) -> None:
+        if self.progress:
+            self.progress(len(self.results), len(self.files))
+
+
+def _run_pool(state: _RunState, tops: list[str], jobs: int, mode: str, policy: Policy | None,
+              sysroot: str | None) -> list[int]:
     import concurrent.futures as cf
     import multiprocessing
 
-    chunks = [todo[i:i + CHUNK] for i in range(0, len(todo), CHUNK)]
     worker_rss: dict[int, int] = {}
     ctx = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
     pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker,
                                   initargs=(mode, policy, sysroot, False))
+
+    def collect(fut: cf.Future) -> None:
+        chunk, pid, peak = fut.result()
+        worker_rss[pid] = max(worker_rss.get(pid, 0), peak)
+        state.add(chunk)
+
     try:
-        futures = {pool.submit(_analyse_chunk_with_pid, c) for c in chunks}
-        for fut in cf.as_completed(futures):
-            chunk, pid, peak = fut.result()
-            worker_rss[pid] = max(worker_rss.get(pid, 0), peak)
-            results.update((r.path, r) for r in chunk)
-            if progress:
-                progress(len(results), len(files))
+        pending: set[cf.Future] = set()
+        for todo in state.discover(tops):
+            pending |= {pool.submit(_analyse_chunk_with_pid, todo[i:i + CHUNK])
+                        for i in range(0, len(todo), CHUNK)}
+            done = {f for f in pending if f.done()}
+            for fut in done:
+                collect(fut)
+            pending -= done
+        for fut in cf.as_completed(pending):
+            collect(fut)
     except KeyboardInterrupt:
         pool.shutdown(wait=True, cancel_futures=True)
         raise

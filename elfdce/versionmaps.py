@@ -74,8 +74,9 @@ def build_map(
         listed = frozenset((p.name, p.version) for p in exports.pairs)
         return VersionMap(elf.path, style, exact_script(exports, prefix), exports.symver_pairs(),
                           exports, listed, is_merged_stub(elf))
-    listed = frozenset((name, node) for node, names, _ in dce_nodes(elf) for name in names)
-    return VersionMap(elf.path, style, dce_script(elf, prefix), (), exports, listed,
+    nodes = dce_nodes(elf)
+    listed = frozenset((name, node) for node, names, _ in nodes for name in names)
+    return VersionMap(elf.path, style, dce_script(elf, prefix, nodes), (), exports, listed,
                       is_merged_stub(elf))
 
 

@@ -96,25 +96,21 @@ def dce_nodes(elf: ElfSymbols) -> list[tuple[str, list[str], str | None]]:
     value and a raw versym equal to the node's index: its ``versym == vd_ndx`` compares the
     hidden bit too, so compat pairs never match.
     """
-    out = []
-    for d in elf.version_defs:
-        if d.is_base:
-            continue
-        names = [
-            s.name
-            for s in elf.symbols
-            if s.name
-            and s.value != 0
-            and s.version is not None
-            and s.version.needed_from is None
-            and s.version.index == d.index
-            and not s.version.hidden
-        ]
-        out.append((d.name, names, d.parents[0] if d.parents else None))
-    return out
+    # one pass over the symbols, grouped by version index (file order kept within a node)
+    by_index: dict[int, list[str]] = {}
+    for s in elf.symbols:
+        v = s.version
+        if (s.name and s.value != 0 and v is not None and v.needed_from is None
+                and not v.hidden):
+            by_index.setdefault(v.index, []).append(s.name)
+    return [(d.name, by_index.get(d.index, []), d.parents[0] if d.parents else None)
+            for d in elf.version_defs if not d.is_base]
 
 
-def dce_script(elf: ElfSymbols, prefix: str) -> str:
+def dce_script(
+    elf: ElfSymbols, prefix: str,
+    nodes: list[tuple[str, list[str], str | None]] | None = None,
+) -> str:
     """What DCE's dcemakeversion writes for ``elf`` after the bytes of ``prefix``.
 
     Per node (`dce_nodes`): ``NAME {``, a ``global:`` line before the first name, ``\tname;``
@@ -124,7 +120,7 @@ def dce_script(elf: ElfSymbols, prefix: str) -> str:
     """
     out = [prefix]
     local_written = False
-    for node, names, parent in dce_nodes(elf):
+    for node, names, parent in nodes if nodes is not None else dce_nodes(elf):
         out.append(f"{node} {{\n")
         if names:
             out.append("global:\n")

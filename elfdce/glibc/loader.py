@@ -14,6 +14,7 @@ import os
 
 from .._record import Record
 from ..elf import ElfError, ElfSymbols, read_elf
+from ..elf.constants import SHN_ABS
 from .libs import _ldconfig_entries, library_dirs
 
 TYPE_CHECKING = False
@@ -192,8 +193,15 @@ def definitions(elf: ElfSymbols) -> dict[str, list[Symbol]]:
     """The symbols ``elf`` exports, by name (what the loader can bind an import to)."""
     out: dict[str, list[Symbol]] = {}
     for s in elf.symbols:
-        if s.is_export:
-            out.setdefault(s.name, []).append(s)
+        # Symbol.is_export, unrolled (this runs over every symbol of every loaded object):
+        # defined, not local, default or protected visibility, not a version-node marker
+        _index, name, value, _size, info, other, shndx, version = s
+        if not shndx or not info >> 4 or other & 3 not in (0, 3):
+            continue
+        if (shndx == SHN_ABS and value == 0 and version is not None
+                and version.needed_from is None and version.name == name):
+            continue
+        out.setdefault(name, []).append(s)
     return out
 
 
