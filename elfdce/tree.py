@@ -224,10 +224,24 @@ def analyse(path: str) -> FileResult:
 
 
 def _analyse_chunk(paths: list[str]) -> tuple[list[FileResult], int]:
+    out = [analyse(p) for p in paths]
+    return out, peak_rss_kb()
+
+
+def peak_rss_kb() -> int:
+    """This process's peak resident set size in KiB: VmHWM of the current program image.
+    (getrusage's ru_maxrss survives execve, so a process started by a big one, such as a test
+    runner, would report its parent's size.)"""
+    try:
+        with open("/proc/self/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
     import resource
 
-    out = [analyse(p) for p in paths]
-    return out, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 # -- persisted results -------------------------------------------------------------------------
@@ -312,7 +326,6 @@ def run_tree(
     ``jobs`` worker processes (default: one per core; 1 runs in this process). ``persist`` is
     a cache directory for results across runs. ``progress(done, total)`` is called as files
     finish. Ctrl-C stops the run: the result then holds what finished (``interrupted``)."""
-    import resource
     import time
 
     if mode not in MODES:
@@ -340,7 +353,7 @@ def run_tree(
         interrupted = True
     if store is not None and state.results:
         store.save(state.results.values())
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    own = peak_rss_kb()
     files = sorted(state.files)
     ordered = tuple(state.results[p] for p in files if p in state.results)
     return TreeRun(mode, tuple(files), ordered, jobs, time.perf_counter() - start, interrupted,
