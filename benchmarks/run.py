@@ -48,7 +48,8 @@ sys.path.insert(0, ROOT)
 
 import elfdce  # noqa: E402
 
-FIVE = ("libc.so.6", "libpthread.so.0", "librt.so.1", "libm.so.6", "libdl.so.2")
+from elfdce.glibc.libs import FIVE  # noqa: E402  (the five libraries DCE replaces)
+
 SECTIONS = ("peers", "inprocess", "versions", "tree", "shim")
 SYSTEM_TREE = ("/usr/lib", "/usr/bin", "/usr/sbin", "/usr/libexec")
 
@@ -164,7 +165,8 @@ def in_process(paths: list[str], runs: int) -> dict[str, list[float]]:
 
 def inprocess_section(doc: dict) -> list[str]:
     libdir = multiarch_dir()
-    paths = [os.path.join(libdir, n) for n in FIVE if os.path.exists(os.path.join(libdir, n))]
+    paths = [os.path.join(libdir, lib.soname) for lib in FIVE
+             if os.path.exists(os.path.join(libdir, lib.soname))]
     stdcxx = sorted(glob.glob(os.path.join(libdir, "libstdc++.so.6*")))
     paths += [p for p in stdcxx if not os.path.islink(p)][:1]
     med = {p: statistics.median(v) * 1e3 for p, v in in_process(paths, 50).items()}
@@ -188,9 +190,10 @@ def versions_section(runs: int, doc: dict) -> list[str]:
     libdir = multiarch_dir()
     prefixes = default_prefix_dir()
     c_cmds = []
-    for soname, key in zip(FIVE, ("libc", "libpthread", "librt", "libm", "libdl")):
-        c_cmds.append([exe, os.path.join(libdir, soname), os.path.join(prefixes, f"{key}-ns3.version"),
-                       os.path.join(work, f"c-{key}.version")])
+    for lib in FIVE:
+        c_cmds.append([exe, os.path.join(libdir, lib.soname),
+                       os.path.join(prefixes, lib.prefix_file),
+                       os.path.join(work, f"c-{lib.map_file}")])
     os.makedirs(os.path.join(work, "py"))
     py_cmd = [sys.executable, "-m", "elfdce", "versions", "--style", "dce", "--out-dir",
               os.path.join(work, "py")]
@@ -203,9 +206,8 @@ def versions_section(runs: int, doc: dict) -> list[str]:
             t = step()
             if i >= 2:
                 times[name].append(t)
-    same = all(open(os.path.join(work, f"c-{k}.version"), "rb").read()
-               == open(os.path.join(work, "py", f"{k}.version"), "rb").read()
-               for k in ("libc", "libpthread", "librt", "libm", "libdl"))
+    same = all(open(os.path.join(work, f"c-{lib.map_file}"), "rb").read()
+               == open(os.path.join(work, "py", lib.map_file), "rb").read() for lib in FIVE)
     med = medians_ms(times)
     table = rows("the five version maps (dce style)", med, "C baseline (5 runs of dce_mkversion)",
                  base_name="C")
@@ -331,14 +333,6 @@ def shim_build(runs: int) -> dict:
     }
 
 
-def shim_table(result: dict) -> list[str]:
-    bare = result["median_ms"]["bare compiler (same sources and flags)"]
-    rows = [f"| libc shim ({result['exports']} exports, {result['slots']} slots) | median (ms) "
-            "| ratio to bare compiler |", "|---|---:|---:|"]
-    rows += [f"| {k} | {v:.0f} | {v / bare:.2f}x |" for k, v in result["median_ms"].items()]
-    return rows
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--runs", type=int, default=21, help="rounds of the whole-process peers")
@@ -375,7 +369,9 @@ def main() -> int:
     if "shim" in only:
         result = shim_build(max(args.shim_runs, 5))
         doc["shim_build"] = result
-        table = shim_table(result)
+        table = rows(f"libc shim ({result['exports']} exports, {result['slots']} slots)",
+                     result["median_ms"], "bare compiler (same sources and flags)",
+                     base_name="bare compiler")
         print("\n".join(table))
         print(f"\nbudget: shim generate + compile {result['ratio_generate_compile_to_bare']:.2f}x "
               "the bare compiler (target <= 1.5x); the whole CLI process "

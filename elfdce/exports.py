@@ -19,9 +19,14 @@ if TYPE_CHECKING:
 PRIVATE = "GLIBC_PRIVATE"
 
 
+def c_identifier(text: str) -> str:
+    """``text`` with every character a C identifier cannot hold replaced by ``_``."""
+    return re.sub(r"[^A-Za-z0-9_]", "_", text)
+
+
 def internal_name(name: str, version: str) -> str:
     """The symbol a ``.symver`` directive turns into ``name@[@]version`` (a C identifier)."""
-    return f"__elfdce_{name}__{re.sub(r'[^A-Za-z0-9_]', '_', version)}"
+    return f"__elfdce_{name}__{c_identifier(version)}"
 
 
 class VersionNode(Record):

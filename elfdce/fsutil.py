@@ -6,6 +6,12 @@ import os
 import tempfile
 
 
+def cache_dir() -> str:
+    """elfdce's cache directory: ``$XDG_CACHE_HOME/elfdce`` (default ``~/.cache/elfdce``)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "elfdce")
+
+
 def write_atomic(path: str, data: bytes, mode: int = 0o644) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same directory and a rename,
     so a reader never sees a half-written file and an interrupted run leaves the old one."""

@@ -153,18 +153,21 @@ class Cache:
         self.imports: dict[tuple, tuple[Import, ...]] | None = {}
         self.parsed = 0  # files actually read (cache misses)
 
+    @staticmethod
+    def _key(path: str) -> tuple[int, int, int, int]:
+        st = os.stat(path)
+        return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns  # the same file by any name
+
     def cached(self, path: str) -> ElfSymbols | None:
         """The library at ``path`` if it was read already (and has not changed since)."""
-        st = os.stat(path)
-        return self._files.get((st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns))
+        return self._files.get(self._key(path))
 
     def read(self, path: str, relocations: bool) -> ElfSymbols:
         """`read_elf`; libraries (``relocations`` False) once per file version."""
         if relocations:
             self.parsed += 1
             return read_elf(path, relocations=True)
-        st = os.stat(path)
-        key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)  # the same file by any name
+        key = self._key(path)
         elf = self._files.get(key)
         if elf is None:
             elf = read_elf(path, relocations=False)

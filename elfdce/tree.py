@@ -144,8 +144,13 @@ def _find_under(top: str, seen: set[tuple[int, int]]) -> list[str]:
     return sorted(out)
 
 
+def _program_directory(directory: str) -> bool:
+    """A ``bin``, ``sbin`` or ``libexec`` directory, or one below such."""
+    return any(x in ("bin", "sbin", "libexec") for x in directory.split("/"))
+
+
 def _likely_program(path: str) -> bool:
-    return any(x in ("bin", "sbin", "libexec") for x in path.split("/")[:-1])
+    return _program_directory(os.path.dirname(path))
 
 
 def likely_programs_first(files: list[str]) -> list[str]:
@@ -204,10 +209,9 @@ def analyse(path: str) -> FileResult:
         report = preflight(path, _worker["policy"], sysroot=_worker["sysroot"], cache=cache,
                            program_elf=elf)
     except ElfError as err:
-        return FileResult(path, "error", str(err), 0, 0, None, None, (), (), ())
+        return _unreadable(path, str(err))
     except OSError as err:
-        return FileResult(path, "error", f"{path}: {err.strerror or err}", 0, 0, None, None,
-                          (), (), ())
+        return _unreadable(path, f"{path}: {err.strerror or err}")
     missing = tuple(sorted({f"{i.name}@{i.version}" if i.version else i.name
                             for i in report.missing()}))
     closure = []
@@ -223,9 +227,13 @@ def analyse(path: str) -> FileResult:
                       tuple(o.needed for o in report.closure.missing), tuple(closure))
 
 
-def _analyse_chunk(paths: list[str]) -> tuple[list[FileResult], int]:
-    out = [analyse(p) for p in paths]
-    return out, peak_rss_kb()
+def _unreadable(path: str, error: str) -> FileResult:
+    return FileResult(path, "error", error, 0, 0, None, None, (), (), ())
+
+
+def _analyse_chunk(paths: list[str]) -> tuple[list[FileResult], int, int]:
+    """The results of ``paths``, with the pid and peak RSS of the process that made them."""
+    return [analyse(p) for p in paths], os.getpid(), peak_rss_kb()
 
 
 def peak_rss_kb() -> int:
@@ -337,7 +345,7 @@ def run_tree(
     store = ResultStore(persist, _fingerprint(mode, policy, sysroot)) if persist else None
     # Directories of programs first: their pre-flight fills the workers' library caches. The
     # work starts as soon as the first directory is walked, while the others are.
-    tops = sorted(dirs, key=lambda d: not _likely_program(os.path.join(d, "x")))
+    tops = sorted(dirs, key=lambda d: not _program_directory(d))
     state = _RunState(store, progress)
     rss: list[int] = []
     interrupted = False
@@ -414,7 +422,7 @@ def _run_pool(state: _RunState, tops: list[str], jobs: int, mode: str, policy: P
     try:
         pending: set[cf.Future] = set()
         for todo in state.discover(tops):
-            pending |= {pool.submit(_analyse_chunk_with_pid, todo[i:i + CHUNK])
+            pending |= {pool.submit(_analyse_chunk, todo[i:i + CHUNK])
                         for i in range(0, len(todo), CHUNK)}
             done = {f for f in pending if f.done()}
             for fut in done:
@@ -427,11 +435,6 @@ def _run_pool(state: _RunState, tops: list[str], jobs: int, mode: str, policy: P
         raise
     pool.shutdown(wait=True)
     return sorted(worker_rss.values(), reverse=True)
-
-
-def _analyse_chunk_with_pid(paths: list[str]) -> tuple[list[FileResult], int, int]:
-    out, peak = _analyse_chunk(paths)
-    return out, os.getpid(), peak
 
 
 __all__ = ["FileResult", "MODES", "ResultStore", "TreeRun", "analyse", "find_elf_files",

@@ -34,9 +34,11 @@ def configure_parser(sub: argparse._SubParsersAction) -> None:
         "verified, 2 bad input or a failed build or verification.",
     )
     which = b.add_mutually_exclusive_group(required=True)
-    which.add_argument("--lib", dest="library", metavar="NAME",
-                       choices=("libc", "libpthread", "librt", "libm", "libdl"),
-                       help="libc, libpthread, librt, libm or libdl")
+    from ..glibc.libs import FIVE
+
+    keys = [lib.key for lib in FIVE]
+    which.add_argument("--lib", dest="library", metavar="NAME", choices=keys,
+                       help=", ".join(keys))
     which.add_argument("--all", action="store_true", help="the five libraries")
     b.add_argument("--policy", metavar="FILE",
                    help="an elfdce policy TSV or a DCE libc-ns3.h, used as it is (default: DCE "

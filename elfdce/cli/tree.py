@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 
@@ -9,7 +10,6 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Callable, Iterator
-    from contextlib import AbstractContextManager
 
     from ..policy.model import Policy
     from ..tree import TreeRun
@@ -33,30 +33,24 @@ def add_tree_options(p: argparse.ArgumentParser) -> None:
                    help="missing symbols to list, by how many programs need them (default 20)")
 
 
-def _progress(enabled: bool) -> AbstractContextManager[Callable[[int, int], None] | None]:
-    """A rich progress bar on stderr when it is a terminal; silent otherwise."""
-    import contextlib
+@contextlib.contextmanager
+def _progress(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
+    """A rich progress bar on stderr when it is a terminal (``enabled``); silent otherwise."""
+    if not enabled:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                               TimeElapsedColumn)
 
-    @contextlib.contextmanager
-    def bar() -> Iterator[Callable[[int, int], None] | None]:
-        if not enabled:
-            yield None
-            return
-        from rich.console import Console
-        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                                   TimeElapsedColumn)
+    with Progress(TextColumn("elfdce"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  transient=True, console=Console(stderr=True)) as progress:
+        task = progress.add_task("files", total=None)
 
-        with Progress(TextColumn("elfdce"), BarColumn(), MofNCompleteColumn(),
-                      TimeElapsedColumn(), transient=True,
-                      console=Console(stderr=True)) as progress:
-            task = progress.add_task("files", total=None)
+        def update(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
 
-            def update(done: int, total: int) -> None:
-                progress.update(task, completed=done, total=total)
-
-            yield update
-
-    return bar()
+        yield update
 
 
 def run(args: argparse.Namespace, mode: str, policy: Policy | None, name: str) -> int:
@@ -75,7 +69,7 @@ def run(args: argparse.Namespace, mode: str, policy: Policy | None, name: str) -
         return 2
     persist = None
     if args.cache:
-        from ..shim.program import cache_dir
+        from ..fsutil import cache_dir
 
         persist = cache_dir()
     with _progress(sys.stderr.isatty()) as progress:

@@ -110,8 +110,13 @@ def _library_dirs(root: str) -> list[str]:
     return [d for d in dirs if os.path.isdir(d)]
 
 
+def native_machine() -> tuple[int, int] | None:
+    """(e_machine, ELF class) of this machine's own libraries, or None for an unknown one."""
+    return _NATIVE.get(os.uname().machine)
+
+
 def _matches_native(path: str) -> bool:
-    want = _NATIVE.get(os.uname().machine)
+    want = native_machine()
     if want is None:
         return True
     try:

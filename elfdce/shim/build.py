@@ -18,12 +18,11 @@ import tempfile
 
 from .._record import Record
 from ..elf import ElfError, read_elf
-from ..elf.constants import STT_NAMES
 from ..exports import from_elf
 from ..glibc.libs import BY_KEY, GlibcLibrary, locate
 from ..policy.model import Policy
-from .generate import ShimSources, arch_for, write_sources
-from .plan import DATA_KINDS, ShimPlan, plan_shim
+from .generate import ARCHES, ShimSources, arch_for, write_sources
+from .plan import ShimPlan, export_signature, plan_shim
 
 # -ffreestanding/-fno-builtin/-fno-tree-loop-distribute-patterns: no call to memcpy & co.
 # -fno-stack-protector: no __stack_chk_fail; -fvisibility=hidden: only what the script lists.
@@ -62,11 +61,13 @@ def toolchain_environment(arch: str, cc: str | None = None) -> dict[str, str]:
     compiler (Python's) or Debian's cross compiler. ``LDSHARED`` becomes ``$CC -shared`` unless
     the user set it: the interpreter's own value may carry its link flags (an rpath to its
     prefix), which have no place in a libc replacement."""
-    import platform
     import sysconfig
 
+    from ..glibc.libs import native_machine
+
     env = {}
-    native = {"x86_64": "x86_64", "aarch64": "aarch64", "arm64": "aarch64"}.get(platform.machine())
+    machine = native_machine()
+    native = ARCHES.get(machine[0]) if machine else None
     compiler = cc or os.environ.get("CC")
     if compiler is None:
         if arch == native:
@@ -127,19 +128,13 @@ def verify(plan: ShimPlan, path: str) -> int:
         elf = read_elf(path, relocations=False)
     except ElfError as err:
         raise ShimError(f"the linked shim cannot be read: {err}") from None
-    got = set()
-    for sym in elf.exports():
-        v = sym.version
-        if v is None or v.needed_from is not None:
-            got.add((sym.name, "", False, str(sym.type), 0))  # unversioned: always a problem
-            continue
-        kind = STT_NAMES.get(sym.type, str(sym.type))
-        data = kind in DATA_KINDS
-        got.add((sym.name, v.name, not v.hidden, "FUNC" if kind == "GNU_IFUNC" else kind,
-                 sym.size if data else 0))
+    exports = from_elf(elf)
+    got = {export_signature(p) for p in exports.pairs}
     want = plan.expected()
     problems = [f"missing {_describe(t)}" for t in sorted(want - got)]
     problems += [f"unexpected {_describe(t)}" for t in sorted(got - want)]
+    if exports.unversioned:
+        problems.append(f"unversioned exports {', '.join(sorted(exports.unversioned))}")
     imports = sorted({s.name for s in elf.undefined() if s.name})
     if imports:
         problems.append(f"imports {', '.join(imports)} (a shim must import nothing)")
@@ -150,7 +145,7 @@ def verify(plan: ShimPlan, path: str) -> int:
     if problems:
         raise ShimError(f"{path}: the shim's exports differ from the plan "
                         f"({len(problems)} problems):\n  " + "\n  ".join(problems))
-    return len(got)
+    return len(got) + len(exports.unversioned)
 
 
 def _describe(t: tuple[str, str, bool, str, int]) -> str:

@@ -31,6 +31,13 @@ NS3_VERSION = "NS3"
 SHIM_ABI = 1  # the layout of struct elfdce_shim_info; bump when it changes
 
 
+def export_signature(p: ExportPair) -> tuple[str, str, bool, str, int]:
+    """What a shim's export of ``p`` must look like: (name, version, default, type, size), an
+    IFUNC becoming a FUNC trampoline and the size kept for data only."""
+    return (p.name, p.version, p.default, "FUNC" if p.kind in FUNCTION_KINDS else p.kind,
+            p.size if p.kind in DATA_KINDS else 0)
+
+
 class Slot(Record):
     """One dispatch-table slot; ``version`` None for a table entry the host does not export
     (the slot is kept so the table layout stays DCE's, nothing is exported through it)."""
@@ -47,12 +54,6 @@ class Slot(Record):
         if self.version is None:
             return self.name
         return f"{self.name}{'@@' if self.default else '@'}{self.version}"
-
-    @property
-    def pair(self) -> ExportPair | None:
-        if self.version is None:
-            return None
-        return ExportPair(self.name, self.version, self.default, self.kind, 0)
 
 
 class DataObject(Record):
@@ -93,11 +94,7 @@ class ShimPlan(Record):
     def expected(self) -> set[tuple[str, str, bool, str, int]]:
         """(name, version, default, type, size) the built shim must export: the host's pairs
         (IFUNCs become FUNC trampolines; sizes for data only) and its NS3 entries."""
-        out = {
-            (p.name, p.version, p.default, "FUNC" if p.kind in FUNCTION_KINDS else p.kind,
-             p.size if p.kind in DATA_KINDS else 0)
-            for p in self.exported
-        }
+        out = {export_signature(p) for p in self.exported}
         out.update((e, NS3_VERSION, True, "FUNC", 0) for e in self.entries)
         return out
 
@@ -168,4 +165,4 @@ def plan_shim(library: GlibcLibrary, host: ExportSet, policy: Policy) -> ShimPla
                     entries)
 
 
-__all__ = ["DataObject", "Exclusion", "ShimPlan", "Slot", "plan_shim"]
+__all__ = ["DataObject", "Exclusion", "ShimPlan", "Slot", "export_signature", "plan_shim"]

@@ -77,16 +77,11 @@ def _main_from_entry(elf: ElfSymbols) -> int | None:
     return None
 
 
-def cache_dir() -> str:
-    """``$XDG_CACHE_HOME/elfdce`` (default ``~/.cache/elfdce``)."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "elfdce")
-
-
 def loadable_copy(path: str, directory: str | None = None) -> str:
     """A copy of the PIE ``path`` with DF_1_PIE cleared (glibc >= 2.30 refuses to dlopen it
     otherwise), cached by content under ``directory`` (default: `cache_dir`/run)."""
     from ..fixpie import fix_pie
+    from ..fsutil import cache_dir
 
     elf = read_elf(path, relocations=False)
     if elf.header.type != C.ET_DYN or not any(p.type == C.PT_INTERP for p in elf.segments):
@@ -104,4 +99,4 @@ def loadable_copy(path: str, directory: str | None = None) -> str:
     return out
 
 
-__all__ = ["MainFunction", "cache_dir", "find_main", "loadable_copy"]
+__all__ = ["MainFunction", "find_main", "loadable_copy"]

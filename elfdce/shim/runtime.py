@@ -16,6 +16,8 @@ from __future__ import annotations
 import os
 
 from .._record import Record
+from ..glibc.libs import FIVE
+from .plan import SHIM_ABI
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -100,12 +102,10 @@ class Session:
     def __init__(self, extra_cdef: str = "") -> None:
         import cffi  # type: ignore[import-untyped]  # not on the scan path
 
-        from ..data import csrc_dir
+        from .generate import runtime_structs
 
         self.ffi = ffi = cffi.FFI()
-        with open(os.path.join(csrc_dir(), "shim", "elfdce-shim.h"), encoding="utf-8") as f:
-            structs = "".join(line for line in f if not line.startswith("#"))
-        ffi.cdef(_CDEF + structs + extra_cdef)
+        ffi.cdef(_CDEF + runtime_structs() + extra_cdef)
         self.C = ffi.dlopen(None)
         self.lmid: int | None = None
         self.shims: list[LoadedShim] = []
@@ -131,16 +131,13 @@ class Session:
             if C.dlinfo(handle, RTLD_DI_LMID, out) != 0:
                 raise ShimLoadError(f"{path}: dlinfo(RTLD_DI_LMID) failed: {self._error()}")
             self.lmid = int(out[0])
-        describe = None
-        for key in ("libc", "libpthread", "librt", "libm", "libdl"):
-            describe = C.dlsym(handle, f"{key}_describe".encode())
-            if describe != ffi.NULL:
-                break
-        if describe is None or describe == ffi.NULL:
+        describe = next((d for d in (C.dlsym(handle, f"{lib.key}_describe".encode())
+                                     for lib in FIVE) if d != ffi.NULL), None)
+        if describe is None:
             raise ShimLoadError(f"{path}: not an elfdce shim (no <lib>_describe entry)")
         info = ffi.cast("const struct elfdce_shim_info *(*)(void)", describe)()
-        if info.abi != 1:
-            raise ShimLoadError(f"{path}: shim ABI {info.abi}, this elfdce reads ABI 1")
+        if info.abi != SHIM_ABI:
+            raise ShimLoadError(f"{path}: shim ABI {info.abi}, this elfdce reads ABI {SHIM_ABI}")
         text = ffi.string
         slots = tuple(
             SlotInfo(i, text(s.name).decode(),
