@@ -219,14 +219,32 @@ class _NoCache(Cache):
         return policy.by_name()
 
 
+def read_replacements(directory: str) -> dict[str, ElfSymbols]:
+    """The replacement libraries built in ``directory`` (``libc-ns3.so`` …, DCE's or elfdce's),
+    by the soname each carries (``libc.so.6``); OSError/ElfError for an unreadable one."""
+    out: dict[str, ElfSymbols] = {}
+    for lib in FIVE:
+        path = os.path.join(directory, f"{lib.key}-ns3.so")
+        if os.path.isfile(path):
+            elf = read_elf(path, relocations=False)
+            out[elf.soname or lib.soname] = elf
+    if not out:
+        raise FileNotFoundError(2, "no libc-ns3.so (or other replacement) in it", directory)
+    return out
+
+
 def preflight(
     program: str, policy: Policy, *, sysroot: str | None = None,
     library_path: Iterable[str] = (), cache: Cache | None = None,
     program_elf: ElfSymbols | None = None,
+    replacements: dict[str, ElfSymbols] | None = None,
 ) -> Report:
     """Bind and class every import of ``program`` and of the libraries it loads; ``cache``
     shares parsed libraries between calls (`Cache`); ``program_elf`` is the program already
-    read (with its relocations)."""
+    read (with its relocations). With ``replacements`` (soname -> built replacement, from
+    `read_replacements`), an import the host's replaced libraries provide must be exported by
+    one of the replacements the program loads: what the libraries built really export decides,
+    not the policy's table alone."""
     cache = cache or _NoCache()
     read = cache.read
     if program_elf is not None:
@@ -248,6 +266,14 @@ def preflight(
             defined_versions[o.elf.soname] = names
     index = cache.index(policy)
     interp = _interpreter_names(closure)
+    built = None
+    if replacements is not None:
+        # the replacements the program loads, in load order, with their definitions
+        built = [(soname, replacements[soname], definitions(replacements[soname]))
+                 for soname in dict.fromkeys(o.elf.soname for o in loaded if o.elf)
+                 if soname in replacements]
+        for soname, elf, _ in built:
+            defined_versions[soname] = {d.name for d in elf.version_defs}
     imports: list[Import] = []
     memo = cache.imports
     # A library's imports bind the same way wherever the same objects, in the same order,
@@ -288,6 +314,11 @@ def preflight(
                     break
             verdict, detail = _classify(s.name, version, needed_from, weak, provider,
                                         defined_versions, index, interp)
+            if built is not None and verdict not in ("external", "weak") and (
+                    provider is not None and provider.elf is not None
+                    and provider.elf.soname in REPLACED or verdict == "missing"):
+                verdict, detail = _classify_built(s.name, version, needed_from, built,
+                                                  defined_versions, index)
             prov = None
             if provider is not None and provider.elf is not None:
                 prov = provider.elf.soname or provider.path
@@ -298,6 +329,28 @@ def preflight(
     program_elf = loaded[0].elf
     assert program_elf is not None
     return Report(program, program_info(program_elf), closure, tuple(imports))
+
+
+def _classify_built(
+    name: str, version: str | None, needed_from: str | None,
+    built: list[tuple[str, ElfSymbols, dict[str, list[Symbol]]]],
+    defined_versions: dict[str, set[str]], index: dict[str, PolicyEntry],
+) -> tuple[str, str]:
+    """The verdict of an import against the replacements actually built."""
+    if version is not None and needed_from is not None:
+        have = defined_versions.get(needed_from)
+        if have is not None and version not in have:
+            return "missing", f"the replacement {needed_from} does not define version {version}"
+    for soname, elf, defs in built:
+        for d in defs.get(name, ()):
+            if matches(d, version, bool(elf.version_defs)):
+                entry = index.get(name)
+                if entry is not None and entry.cls in ("DCE", "NATIVE", "DATA"):
+                    return entry.cls, f"exported by the replacement {soname}"
+                kind = "DATA" if d.is_object or d.is_tls else "NATIVE"
+                return kind, f"exported by the replacement {soname} (outside the table)"
+    label = f"{name}@{version}" if version else name
+    return "missing", f"no replacement the program loads exports {label}"
 
 
 def _interpreter_names(closure: Closure) -> set[str]:

@@ -17,8 +17,8 @@ if TYPE_CHECKING:
 # subcommand -> module under elfdce.cli
 COMMANDS = {
     "scan": "scan", "versions": "versions", "table": "table", "diff": "diff",
-    "preflight": "preflight", "fix-pie": "fixpie", "check-host": "checkhost",
-    "shim": "shim", "run": "run",
+    "preflight": "preflight", "fix-pie": "fixpie", "fix-unique": "fixunique", "check-host": "checkhost",
+    "shim": "shim", "run": "run", "dce": "dce",
 }
 
 

@@ -32,6 +32,9 @@ def configure_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--sysroot", metavar="DIR", help="resolve libraries under DIR")
     p.add_argument("--library-path", metavar="DIRS", default="",
                    help="colon-separated directories searched like LD_LIBRARY_PATH")
+    p.add_argument("--replacements", metavar="DIR",
+                   help="bind against the replacement libraries built in DIR (libc-ns3.so …, "
+                   "DCE's build/lib or `elfdce shim build` output) instead of the policy alone")
     p.add_argument("--all", action="store_true",
                    help="list every import of the libraries too, not only their problems")
     p.add_argument("--json", action="store_true",
@@ -47,7 +50,7 @@ def execute(args: argparse.Namespace) -> int:
     from ..elf import ElfError
     from ..policy.host import complete_policy, host_libraries, load_policy
     from ..policy.model import PolicyError
-    from ..preflight import preflight
+    from ..preflight import preflight, read_replacements
 
     if not args.tree and len(args.paths) != 1:
         print("elfdce preflight: one PROGRAM (or --tree DIR...)", file=sys.stderr)
@@ -60,11 +63,19 @@ def execute(args: argparse.Namespace) -> int:
             from .tree import run
 
             return run(args, "preflight", policy, "preflight")
+        replacements = read_replacements(args.replacements) if args.replacements else None
         report = preflight(args.paths[0], policy, sysroot=args.sysroot,
-                           library_path=args.library_path.split(":"))
+                           library_path=args.library_path.split(":"), replacements=replacements)
     except (ElfError, PolicyError) as err:
         print(f"elfdce preflight: {err}", file=sys.stderr)
         return 2
+    except OSError as err:
+        print(f"elfdce preflight: {err.filename}: {err.strerror or err}", file=sys.stderr)
+        return 2
+    if replacements is not None and not args.json:
+        print("note: under DCE, an import a replacement forwards (NATIVE, or DCE-class in "
+              "name only) runs on the host, unsimulated; a missing one fails to load, or with "
+              "RTLD_DEEPBIND silently binds to the host libc", file=sys.stderr)
     out = _json(report) if args.json else _text(report, args.all)
     sys.stdout.buffer.write(out.encode("utf-8", "surrogateescape"))
     sys.stdout.flush()

@@ -75,8 +75,13 @@ def read_policy(path: str) -> Policy:
 
 
 def _looks_like_tsv(text: str) -> bool:
-    """elfdce TSV: its header line, or tab-separated lines; a C header has neither."""
-    for line in text.split("\n"):
+    """elfdce TSV: its header line, or tab-separated lines; a C header has neither (its
+    comments, which DCE's and `table --format xmacro`'s open with, are passed over)."""
+    if text.startswith("# elfdce policy"):
+        return True
+    from .xmacro import _COMMENTS
+
+    for line in _COMMENTS.sub("", text).split("\n"):
         if line.startswith("# elfdce policy"):
             return True
         if line.strip() and not line.startswith("#"):

@@ -1,0 +1,283 @@
+"""DCE's table completed for the host: what DCE's five libraries must add so that they export
+every host pair, and where each added pair is routed.
+
+DCE's libraries define the names of its X-macro table and a few written by hand (learned from
+the compiled objects, `Definitions`). Every other host pair becomes one more table entry,
+``DCE (elfdce_<name>__<version>)``, appended after DCE's own (so ``struct Libc`` keeps DCE's
+layout as its prefix), routed to:
+
+* ``dce``     DCE's implementation, when the host pair is an alias of a DCE-class function (the
+              same address in the same library: ``__libc_malloc`` is ``malloc``, ``open64`` is
+              ``open``): a program calling the alias would otherwise leave the simulation;
+* ``adapter`` a generated wrapper over the DCE function the pair's predecessor maps to (glibc
+              2.33 replaced ``__xstat (ver, path, buf)`` by ``stat (path, buf)``: programs built
+              since call ``stat@GLIBC_2.33``, which DCE's table does not know);
+* ``native``  the host function of that name *and version* (``memcpy@GLIBC_2.2.5`` is memmove).
+
+Data objects DCE does not define get storage of the host's size for that version; the compat
+names DCE's sources use that newer headers no longer declare get declarations.
+"""
+
+from __future__ import annotations
+
+from .._record import Record
+from ..exports import c_identifier
+from ..policy.model import Policy
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .host import Host
+
+DATA_KINDS = ("OBJECT", "TLS", "COMMON")
+# The translation units of DCE's libraries: libc-ns3.so has all three, the other four the first two.
+LIBRARY_SOURCES = ("libc.cc", "libc-setup.cc")
+LIBC_ONLY_SOURCES = ("libc-global-variables.cc",)
+
+
+class Adapter(Record):
+    """A successor that replaced a DCE-class predecessor with other arguments."""
+
+    successor: str
+    predecessor: str
+    ret: str
+    params: str  # the successor's parameters
+    call: str  # the predecessor's arguments, from the successor's
+    predecessor_params: str
+
+
+# glibc 2.33 (NEWS: "the stat family ... are now provided as regular functions"): the __xstat
+# family (version argument first) became plain stat/fstat/lstat/fstatat and mknod/mknodat.
+ADAPTERS = (
+    Adapter("stat", "__xstat", "int", "const char *path, struct stat *buf",
+            "_STAT_VER, path, buf", "int, const char *, struct stat *"),
+    Adapter("lstat", "__lxstat", "int", "const char *path, struct stat *buf",
+            "_STAT_VER, path, buf", "int, const char *, struct stat *"),
+    Adapter("fstat", "__fxstat", "int", "int fd, struct stat *buf",
+            "_STAT_VER, fd, buf", "int, int, struct stat *"),
+    Adapter("stat64", "__xstat64", "int", "const char *path, struct stat64 *buf",
+            "_STAT_VER, path, buf", "int, const char *, struct stat64 *"),
+    Adapter("lstat64", "__lxstat64", "int", "const char *path, struct stat64 *buf",
+            "_STAT_VER, path, buf", "int, const char *, struct stat64 *"),
+    Adapter("fstat64", "__fxstat64", "int", "int fd, struct stat64 *buf",
+            "_STAT_VER, fd, buf", "int, int, struct stat64 *"),
+    Adapter("fstatat", "__fxstatat", "int", "int dirfd, const char *path, struct stat *buf, int flags",
+            "_STAT_VER, dirfd, path, buf, flags", "int, int, const char *, struct stat *, int"),
+    Adapter("fstatat64", "__fxstatat64", "int",
+            "int dirfd, const char *path, struct stat64 *buf, int flags",
+            "_STAT_VER, dirfd, path, buf, flags", "int, int, const char *, struct stat64 *, int"),
+    Adapter("mknod", "__xmknod", "int", "const char *path, mode_t mode, dev_t dev",
+            "_MKNOD_VER, path, mode, &dev", "int, const char *, mode_t, dev_t *"),
+    Adapter("mknodat", "__xmknodat", "int", "int dirfd, const char *path, mode_t mode, dev_t dev",
+            "_MKNOD_VER, dirfd, path, mode, &dev", "int, int, const char *, mode_t, dev_t *"),
+)
+
+# Declarations glibc's headers dropped while the symbols stayed (2.33: the __xstat family and
+# _STAT_VER; 2.32: sys_siglist). DCE's sources still use them. (name, C declaration, is data)
+REMOVED_DECLARATIONS = (
+    ("__xstat", "int __xstat (int, const char *, struct stat *)", False),
+    ("__lxstat", "int __lxstat (int, const char *, struct stat *)", False),
+    ("__fxstat", "int __fxstat (int, int, struct stat *)", False),
+    ("__xstat64", "int __xstat64 (int, const char *, struct stat64 *)", False),
+    ("__lxstat64", "int __lxstat64 (int, const char *, struct stat64 *)", False),
+    ("__fxstat64", "int __fxstat64 (int, int, struct stat64 *)", False),
+    ("__fxstatat", "int __fxstatat (int, int, const char *, struct stat *, int)", False),
+    ("__fxstatat64", "int __fxstatat64 (int, int, const char *, struct stat64 *, int)", False),
+    # mode_t and dev_t spelt as their types: simulator.h includes no system header
+    ("__xmknod", "int __xmknod (int, const char *, unsigned int, __UINT64_TYPE__ *)", False),
+    ("__xmknodat", "int __xmknodat (int, int, const char *, unsigned int, __UINT64_TYPE__ *)",
+     False),
+    ("sys_siglist", "const char *const sys_siglist[]", True),
+)
+
+# _STAT_VER as glibc < 2.33 defined it (sysdeps/unix/sysv/linux/<arch>/bits/stat.h), by
+# e_machine: x86_64 _STAT_VER_LINUX 1, i386 3; the generic ABI (aarch64, riscv) 0.
+STAT_VER = {62: 1, 3: 3, 183: 0, 243: 0}
+MKNOD_VER = {62: 0, 3: 1, 183: 0, 243: 0}
+
+
+class Definitions(Record):
+    """The global names each of DCE's library translation units defines (from its object)."""
+
+    by_source: dict[str, frozenset[str]]
+
+    def for_library(self, key: str) -> frozenset[str]:
+        """What the replacement of ``key`` defines (libc-ns3.so also has the data file)."""
+        sources = LIBRARY_SOURCES + (LIBC_ONLY_SOURCES if key == "libc" else ())
+        out: set[str] = set()
+        for s in sources:
+            out |= self.by_source.get(s, frozenset())
+        return frozenset(out)
+
+
+class Entry(Record):
+    """One added table entry: ``DCE (ident)``, exporting ``name@[@]version``."""
+
+    ident: str
+    name: str
+    version: str
+    default: bool
+    route: str  # "native", "dce" or "adapter"
+    target: str  # dce: DCE's function (dce_open); adapter: the wrapper; native: ""
+    libraries: tuple[str, ...]  # keys of the host libraries exporting the pair
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}{'@@' if self.default else '@'}{self.version}"
+
+
+class DataObject(Record):
+    """Storage a replacement defines for a host data pair DCE does not define."""
+
+    library: str
+    name: str
+    version: str
+    default: bool
+    kind: str  # OBJECT or TLS
+    size: int
+    symver: bool  # the name has other versions too (or only compat ones): needs .symver
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}{'@@' if self.default else '@'}{self.version}"
+
+    @property
+    def local(self) -> str:
+        return f"__elfdce_data_{self.name}__{c_identifier(self.version)}"
+
+
+class Declaration(Record):
+    """A declaration the host headers lack, bound to the host's version of the symbol."""
+
+    name: str
+    text: str
+    version: str
+    default: bool
+    data: bool
+
+
+class Completion(Record):
+    """Everything the host adds to DCE's build."""
+
+    entries: tuple[Entry, ...]
+    data: tuple[DataObject, ...]
+    declarations: tuple[Declaration, ...]
+    adapters: tuple[Adapter, ...]
+    stat_ver: int
+    mknod_ver: int
+    io_init_version: str | None  # _IO_init's version, when the stdio switch applies
+    define_dl_open_hook: bool  # libc no longer has _dl_open_hook (2.34): DCE's assignment needs one
+    notes: tuple[str, ...]
+
+    def counts(self) -> dict[str, int]:
+        out = {"native": 0, "dce": 0, "adapter": 0}
+        for e in self.entries:
+            out[e.route] += 1
+        out["data"] = len(self.data)
+        return out
+
+
+def entry_ident(name: str, version: str) -> str:
+    """The table identifier of an added pair (a C identifier, unique per pair)."""
+    return f"elfdce_{c_identifier(name)}__{c_identifier(version)}"
+
+
+def complete(
+    host: Host, table: Policy, defs: Definitions, undeclared: frozenset[str] = frozenset(),
+) -> Completion:
+    """The completion of DCE's ``table`` for ``host``, given what DCE's objects define and which
+    of `REMOVED_DECLARATIONS` the host's headers do not declare (``undeclared``)."""
+    by_name = table.by_name()
+    dce_class = {n: e for n, e in by_name.items() if e.cls == "DCE"}
+    notes: list[str] = []
+    entries: dict[tuple[str, str], Entry] = {}
+    data: list[DataObject] = []
+    adapters: list[Adapter] = []
+
+    # pair -> the DCE-class name defined at the same address in the same library
+    alias_of: dict[tuple[str, str], str] = {}
+    for lib in host.libraries:
+        addrs = lib.addresses()
+        dce_at: dict[int, str] = {}
+        for (name, _version), value in sorted(addrs.items()):
+            if name in dce_class and name in defs.for_library(lib.key):
+                dce_at.setdefault(value, name)
+        for pair, value in addrs.items():
+            if value in dce_at and pair[0] != dce_at[value]:
+                alias_of.setdefault(pair, dce_at[value])
+
+    successor = {a.successor: a for a in ADAPTERS}
+    for lib in host.libraries:
+        defined = defs.for_library(lib.key)
+        pairs = lib.exports.pairs
+        versions_of: dict[str, list[bool]] = {}
+        for p in pairs:
+            versions_of.setdefault(p.name, []).append(p.default)
+        for p in pairs:
+            if p.name.startswith("__lib") and p.name.endswith("_version_placeholder"):
+                continue  # a >= 2.34 stub's hidden marker: nothing to export or forward
+            if p.kind in DATA_KINDS:
+                if p.name not in defined:
+                    many = len(versions_of[p.name]) > 1 or not p.default
+                    data.append(DataObject(lib.key, p.name, p.version, p.default,
+                                           "TLS" if p.kind == "TLS" else "OBJECT", p.size, many))
+                continue
+            key = (p.name, p.version)
+            if key in entries:
+                entries[key] = entries[key]._replace(libraries=entries[key].libraries + (lib.key,))
+                continue
+            native_in_table = p.name in by_name and by_name[p.name].cls != "DCE"
+            if p.name in defined and (p.default or not native_in_table):
+                continue  # DCE's definition exports it (compat versions of a DCE name too)
+            ident = entry_ident(p.name, p.version)
+            adapter = successor.get(p.name)
+            if key in alias_of:
+                dce_name = alias_of[key]
+                entries[key] = Entry(ident, p.name, p.version, p.default, "dce",
+                                     "dce_" + by_name[dce_name].name, (lib.key,))
+            elif (adapter is not None and adapter.predecessor in dce_class
+                  and adapter.predecessor in defined and p.name not in defined):
+                if adapter not in adapters:
+                    adapters.append(adapter)
+                entries[key] = Entry(ident, p.name, p.version, p.default, "adapter",
+                                     f"elfdce_dce_{adapter.successor}", (lib.key,))
+            else:
+                entries[key] = Entry(ident, p.name, p.version, p.default, "native", "", (lib.key,))
+
+    for a in ADAPTERS:
+        if a.predecessor in dce_class and a not in adapters and host.exports_name(a.successor):
+            if a.successor in by_name:
+                continue  # the table has it already
+            notes.append(f"{a.successor}: successor of DCE-class {a.predecessor}, not routed "
+                         f"(DCE's libraries do not define {a.predecessor})")
+    compat_only_dce = sorted(
+        n for n, e in dce_class.items()
+        if any(p.name == n for lib in host.libraries for p in lib.exports.pairs)
+        and not any(p.name == n and p.default for lib in host.libraries for p in lib.exports.pairs)
+    )
+    for n in compat_only_dce:
+        if not any(a.predecessor == n for a in adapters):
+            notes.append(f"{n}: DCE-class, only compat versions on this host: programs built "
+                         "here call its successor, which runs on the host")
+
+    declarations = []
+    for name, text, is_data in REMOVED_DECLARATIONS:
+        if name not in undeclared:
+            continue
+        found = [p for lib in host.libraries for p in lib.exports.pairs if p.name == name]
+        if not found:
+            continue
+        best = next((p for p in found if p.default), found[-1])
+        declarations.append(Declaration(name, text, best.version, best.default, is_data))
+
+    machine = host.libc.elf.header.machine
+    io_init = next((p for p in host.libc.exports.pairs if p.name == "_IO_init"), None)
+    io_init_version = io_init.version if io_init and host.glibc_version() >= (2, 24) else None
+    has_hook = any(p.name == "_dl_open_hook" for p in host.libc.exports.pairs)
+    if not has_hook:
+        notes.append("_dl_open_hook: not in this libc (gone in 2.34): libns3-dce defines its "
+                     "own so DCE's assignment links; glibc no longer reads such a hook")
+    return Completion(
+        tuple(entries.values()), tuple(data), tuple(declarations), tuple(adapters),
+        STAT_VER.get(machine, 0), MKNOD_VER.get(machine, 0), io_init_version, not has_hook,
+        tuple(notes),
+    )

@@ -1,0 +1,176 @@
+"""What a prepared DCE ``wscript`` calls (through the ``elfdce_dce`` package prepare writes).
+
+Runs inside waf: waflib is imported here only. Each call is one glibc-specific step of DCE's
+build, done from the host's libraries at every build, so a glibc upgrade is picked up:
+
+- `configure`: the host's own glibc when ``--with-glibc`` is not given;
+- `sysroot_flags`: the custom-glibc flags (``--sysroot``, rpath, ``--dynamic-linker``
+  ld-2.31.so) dropped for the host's glibc;
+- `version_rule`: the five version maps, in place of dcemakeversion;
+- `attach`: the host files generated (table completion, simulator side, data), added to the
+  five libraries and libns3-dce; each library gets its glue and is checked after linking.
+"""
+
+from __future__ import annotations
+
+import os
+
+from waflib import Logs, Task, TaskGen, Utils  # type: ignore[import-untyped,import-not-found,unused-ignore]
+
+from ..elf import read_elf
+from ..versionmaps import build_map
+from .generate import Generated, generate, write_generated
+from .glue import check_exports, defined_names, glue_script
+from .host import load_host
+from .tree import ELFDCE_DIR, open_tree
+
+HOST_GLIBC = "/"
+_STATE: dict[str, Generated] = {}
+
+
+def _sysroot(env) -> str | None:
+    root = env.GLIBC_INSTALL_DIR
+    return None if not root or os.path.abspath(root) == HOST_GLIBC else root
+
+
+def configure(conf) -> None:
+    """Before DCE reads ``--with-glibc``: default it to the host's glibc, and check that elfdce
+    can read the host's libraries."""
+    if not conf.options.with_glibc:
+        conf.options.with_glibc = HOST_GLIBC
+        host = load_host(None)
+        major, minor = host.glibc_version()
+        conf.msg("Checking the host glibc (elfdce)", f"{major}.{minor}: {host.libc.path}")
+
+
+def sysroot_flags(bld, flags: list[str]) -> list[str]:
+    """``flags`` without the custom-glibc ones when the build uses the host's glibc."""
+    if _sysroot(bld.env) is not None:
+        return flags
+    root = bld.env.GLIBC_INSTALL_DIR or HOST_GLIBC
+    drop = ("--sysroot=", "-Wl,-rpath=", "-Wl,--dynamic-linker=")
+    return [f for f in flags
+            if not f.startswith(drop)
+            and not (f.startswith(("-L", "-I")) and f[2:].startswith(root))]
+
+
+def version_rule(task) -> int:
+    """The waf rule writing ``model/<lib>.version`` for each of its outputs (exact maps with
+    DCE's NS3 prefix), in place of dcemakeversion."""
+    host = load_host(_sysroot(task.env))
+    prefixes = {os.path.basename(n.abspath()): n for n in task.inputs}
+    for out in task.outputs:
+        key = os.path.basename(out.abspath())[: -len(".version")]
+        node = prefixes.get(f"{key}-ns3.version")
+        prefix = node.read() if node is not None else ""
+        lib = host.library(key)
+        text = prefix if lib is None else build_map(lib.elf, style="exact", prefix=prefix).script
+        _write_if_changed(out.abspath(), text)
+    return 0
+
+
+def _write_if_changed(path: str, text: str) -> None:
+    from ..fsutil import write_atomic
+
+    data = text.encode("utf-8", "surrogateescape")
+    try:
+        with open(path, "rb") as f:
+            if f.read() == data:
+                return
+    except OSError:
+        pass
+    write_atomic(path, data)
+
+
+def _library_key(tg) -> str | None:
+    for flag in Utils.to_list(getattr(tg, "linkflags", [])):
+        if flag.startswith("-Wl,--version-script="):
+            name = os.path.basename(flag.split("=", 1)[1])
+            if name.endswith(".version"):
+                return name[: -len(".version")]
+    return None
+
+
+def attach(bld) -> None:
+    """Generate the host files and wire them into the five libraries and libns3-dce."""
+    tree = open_tree(bld.path.abspath())
+    env = bld.env
+    flags = list(env.CXXFLAGS) + [f"-D{d}" for d in env.DEFINES]
+    generated = generate(tree, list(env.CXX), flags, sysroot=_sysroot(env))
+    changed = write_generated(tree, generated)
+    if changed:
+        Logs.info("elfdce: regenerated %s" % ", ".join(changed))
+    _STATE["generated"] = generated
+    gen = f"{ELFDCE_DIR}/gen"
+    for group in bld.groups:
+        for tg in group:
+            if not hasattr(tg, "target"):
+                continue
+            key = _library_key(tg)
+            if key is not None and generated.host.library(key) is not None:
+                tg.source = Utils.to_list(tg.source) + [f"{gen}/data-{key}.cc"]
+                tg.features = Utils.to_list(tg.features) + ["elfdce_glue"]
+                tg.elfdce_key = key
+            elif os.path.basename(str(tg.target)) == "ns3-dce":
+                tg.source = Utils.to_list(tg.source) + [f"{gen}/simulator.cc"]
+                header = bld.path.find_node(f"{gen}/simulator.h").abspath()
+                tg.cxxflags = Utils.to_list(getattr(tg, "cxxflags", [])) + ["-include", header]
+                # the host functions the completed table names, in every one of the five
+                tg.lib = Utils.to_list(getattr(tg, "lib", [])) + ["m", "rt", "pthread", "dl"]
+
+
+class elfdce_glue(Task.Task):  # noqa: N801 (waf names a task class by the task's name)
+    """Write the glue linker script of one library from its compiled objects."""
+
+    color = "BLUE"
+
+    def run(self) -> int:
+        generated = _STATE["generated"]
+        lib = generated.host.library(self.elfdce_key)
+        assert lib is not None  # attach gives the feature only to libraries the host has
+        objects = [n.abspath() for n in self.inputs]
+        text = glue_script(defined_names(objects), lib.exports, generated.completion)
+        self.outputs[0].write(text)
+        return 0
+
+
+class elfdce_check(Task.Task):  # noqa: N801
+    """Check a linked library's exports against the host's (the build fails on a mismatch)."""
+
+    color = "BLUE"
+    always_run = True
+
+    def run(self) -> int:
+        generated = _STATE["generated"]
+        lib = generated.host.library(self.elfdce_key)
+        assert lib is not None
+        built = self.inputs[0].abspath()
+        check = check_exports(read_elf(built, relocations=False), lib.exports)
+        name = os.path.basename(built)
+        Logs.info(f"elfdce: {name}: {check.exported} of {len(lib.exports.pairs)} host pairs "
+                  f"({check.defaults} @@, {check.compat} @), "
+                  f"{len(check.not_defined)} not defined by DCE")
+        problems = ([f"wrong or missing: {m}" for m in check.missing]
+                    + [f"not a host pair: {e}" for e in check.extra]
+                    + [f"two defaults: {d}" for d in check.double_defaults])
+        for p in problems[:30]:
+            Logs.error(f"elfdce: {name}: {p}")
+        return 1 if problems else 0
+
+
+@TaskGen.feature("elfdce_glue")
+@TaskGen.after_method("apply_link")
+def elfdce_add_glue(self) -> None:
+    """Give the library's link its glue script and map as inputs, and check what it exports."""
+    link = self.link_task
+    objects = [t.outputs[0] for t in self.compiled_tasks]
+    glue = self.path.find_or_declare(f"{ELFDCE_DIR}-{self.elfdce_key}-glue.ld")
+    task = self.create_task("elfdce_glue", objects, [glue])
+    task.elfdce_key = self.elfdce_key
+    link.inputs.append(glue)
+    link.set_run_after(task)
+    version_map = self.path.find_or_declare(f"model/{self.elfdce_key}.version")
+    link.dep_nodes.append(version_map)
+    check = self.create_task("elfdce_check", [link.outputs[0]], [])
+    check.elfdce_key = self.elfdce_key
+    check.set_run_after(link)

@@ -1,0 +1,295 @@
+"""`elfdce dce prepare` on elfdce's own DCE-shaped tree (tests/dcetree: ns-3-dce's build protocol,
+table macros, hand-written functions, weak aliases, data objects, prefix maps and a simulator side
+filling the table), built for real with waf, its libraries checked against the host with readelf
+and the real loader, and its simulator stand-in run."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+import elfdce
+from elfdce.dce.glue import check_exports
+from elfdce.dce.host import load_host
+from elfdce.glibc.libs import FIVE
+from test_version_maps import LD_SO, pthread_231_program, trace  # noqa: F401 (a fixture)
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FIXTURE = os.path.join(ROOT, "tests", "dcetree")
+WAF = [sys.executable, os.path.join(ROOT, "tests", "waf_driver.py")]
+EDITED = ("wscript", "model/libc-ns3.h", "model/elf-cache.cc")
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "elfdce", *args], capture_output=True,
+                          text=True, timeout=300)
+
+
+def waf(tree: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([*WAF, *args], cwd=tree, capture_output=True, text=True, timeout=600)
+
+
+def digest(tree: str) -> dict[str, str]:
+    out = {}
+    for d, dirs, files in os.walk(tree):
+        dirs[:] = [x for x in dirs if x != "build" and not x.startswith(".")]
+        for f in files:
+            p = os.path.join(d, f)
+            with open(p, "rb") as fh:
+                out[os.path.relpath(p, tree)] = hashlib.sha256(fh.read()).hexdigest()
+    return out
+
+
+@pytest.fixture
+def tree(tmp_path) -> str:
+    dest = str(tmp_path / "dce")
+    shutil.copytree(FIXTURE, dest, ignore=shutil.ignore_patterns("build", ".lock-waf*"))
+    return dest
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> str:
+    """The fixture tree prepared and built with waf (configure with no --with-glibc)."""
+    dest = str(tmp_path_factory.mktemp("dcebuild") / "dce")
+    shutil.copytree(FIXTURE, dest)
+    r = cli("dce", "prepare", dest)
+    assert r.returncode == 0, r.stderr
+    for step in ("configure", "build"):
+        r = waf(dest, step)
+        assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    return dest
+
+
+def test_the_unprepared_tree_fails_as_dce_does(tree):
+    r = waf(tree, "configure")
+    assert r.returncode != 0
+    assert "abspath" in r.stdout + r.stderr  # os.path.abspath(None): --with-glibc is mandatory
+
+
+def test_dry_run_shows_a_diff_and_changes_nothing(tree):
+    before = digest(tree)
+    r = cli("dce", "prepare", "--dry-run", tree)
+    assert r.returncode == 0, r.stderr
+    assert digest(tree) == before
+    for rel in EDITED:
+        assert f"--- a/{rel}\n+++ b/{rel}\n" in r.stdout
+    edits_diff, _, loader = r.stdout.partition("--- /dev/null\n")
+    assert "+++ b/elfdce_dce/__init__.py" in loader
+    lines = edits_diff.splitlines()
+    added = [ln for ln in lines if ln.startswith("+") and not ln.startswith("+++")]
+    removed = [ln for ln in lines if ln.startswith("-") and not ln.startswith("---")]
+    assert len(removed) == 1 and "dcemakeversion" not in removed[0] and "SRC[0]" in removed[0]
+    edits = [ln for ln in added if "elfdce dce prepare" in ln]
+    assert len(edits) == 8 and len(added) == 10  # each marked; the #include's two more lines
+
+
+def test_prepare_check_idempotence_and_undo(tree):
+    pristine = digest(tree)
+    assert cli("dce", "prepare", "--check", tree).returncode == 1
+    r = cli("dce", "prepare", tree)
+    assert r.returncode == 0, r.stderr
+    assert "prepared (model/elf-cache.cc, model/libc-ns3.h, wscript)" in r.stdout
+    assert cli("dce", "prepare", "--check", tree).returncode == 0
+    once = digest(tree)
+    r = cli("dce", "prepare", tree)
+    assert r.returncode == 0 and "edits already in place" in r.stdout
+    assert digest(tree) == once
+    # a hand edit of a prepared file is seen by --check, and prepare puts it back
+    with open(os.path.join(tree, "wscript"), "a") as f:
+        f.write("# hand edit\n")
+    assert cli("dce", "prepare", "--check", tree).returncode == 1
+    assert cli("dce", "prepare", tree).returncode == 0
+    assert digest(tree) == once
+    # a stale host file is seen too
+    gen = os.path.join(tree, "elfdce_dce", "gen", "libc-ns3-host.h")
+    with open(gen, "a") as f:
+        f.write("/* stale */\n")
+    r = cli("dce", "prepare", "--check", tree)
+    assert r.returncode == 1 and "libc-ns3-host.h: not current" in r.stderr
+    r = cli("dce", "prepare", "--undo", tree)
+    assert r.returncode == 0, r.stderr
+    assert digest(tree) == pristine
+    assert not os.path.exists(os.path.join(tree, "elfdce_dce"))
+    assert cli("dce", "prepare", "--check", tree).returncode == 1
+
+
+def test_trees_it_does_not_know_are_refused(tree, tmp_path):
+    r = cli("dce", "prepare", str(tmp_path / "nowhere"))
+    assert r.returncode == 2 and "not a directory" in r.stderr
+    os.unlink(os.path.join(tree, "model", "elf-cache.cc"))
+    r = cli("dce", "prepare", tree)
+    assert r.returncode == 2 and "model/elf-cache.cc is missing" in r.stderr
+    assert "Traceback" not in r.stderr
+    shutil.copy(os.path.join(FIXTURE, "model", "elf-cache.cc"), os.path.join(tree, "model"))
+    path = os.path.join(tree, "wscript")
+    text = open(path).read().replace("dcemakeversion", "mkmaps").replace("${SRC[0]", "${SRC[9]")
+    with open(path, "w") as f:
+        f.write(text)
+    r = cli("dce", "prepare", "--dry-run", tree)
+    assert r.returncode == 2 and "no the rule running dcemakeversion" in r.stderr
+
+
+def readelf_pairs(path: str) -> set[str]:
+    out = subprocess.run(["readelf", "--dyn-syms", "-W", path], capture_output=True, text=True,
+                         check=True).stdout
+    pairs = set()
+    for line in out.splitlines():
+        m = re.match(r"\s*\d+:\s+\S+\s+\d+\s+(\S+)\s+(\S+)\s+\S+\s+(\S+)\s+(\S+@\S+)", line)
+        if m and m.group(3) != "UND" and m.group(3) != "ABS":
+            pairs.add(m.group(4).split(" ")[0])
+    return pairs
+
+
+def test_built_libraries_export_every_host_pair_with_its_default(built):
+    host = load_host()
+    for lib in FIVE:
+        path = os.path.join(built, "build", "lib", f"{lib.key}-ns3.so")
+        host_lib = host.library(lib.key)
+        assert host_lib is not None
+        check = check_exports(elfdce.scan(path), host_lib.exports)
+        assert check.ok, (check.missing[:5], check.extra[:5], check.double_defaults[:5])
+        mine = readelf_pairs(path)  # readelf is the oracle for what the file exports
+        theirs = {p for p in readelf_pairs(host_lib.path) if "_version_placeholder" not in p}
+        assert mine - {p for p in mine if p.endswith("@@NS3")} == theirs, lib.key
+        defaults = {}
+        for p in mine:
+            if "@@" in p:
+                name = p.split("@@")[0]
+                assert name not in defaults, f"{name} has two defaults"
+                defaults[name] = p
+    libc = readelf_pairs(os.path.join(built, "build", "lib", "libc-ns3.so"))
+    assert "pthread_create@@GLIBC_2.34" in libc and "pthread_create@GLIBC_2.2.5" in libc
+    assert "pthread_key_create@GLIBC_2.2.5" in libc  # the weak DCE_WITH_ALIAS name
+    assert "libc_setup@@NS3" in libc
+
+
+def test_simulator_stand_in_gets_every_kind_of_slot_routed(built):
+    out = subprocess.run([os.path.join(built, "build", "bin", "simulator"),
+                          os.path.join(built, "build", "lib")], capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0, out.stdout + out.stderr
+    got = dict(line.split("=", 1) for line in out.stdout.splitlines())
+    assert got["getpid"] == "4242"  # a DCE entry
+    assert got["__getpid"] == "4242"  # a host alias of a DCE-class function: DCE's too
+    assert got["strlen"] == "5"  # NATIVE
+    assert got["strverscmp"] == "1 host=1"  # a host function the table lacks: completed
+    assert got["snprintf"] == "x=42"  # written by hand in libc.cc
+    assert got["memcpy@GLIBC_2.2.5"] == "aabcde"  # the host's old memcpy (memmove), by version
+    assert got["clock_gettime"] == "1000000000" and got["rand"] == "7"  # EXPLICIT, DCET
+    assert got["pthread_create@GLIBC_2.2.5"] == "dce"  # a compat pair of a DCE name
+    assert got["stdout"] == "handed" and got["environ"] == "DCE=1"  # the data handover
+    assert got["cbrt"] == "3"  # libm's completion
+    if load_host().glibc_version() >= (2, 33):
+        assert got["stat@GLIBC_2.33"] == "dce" and got["fstat@GLIBC_2.33"] == "dce"
+
+
+def soname_dir(built: str, dest: str) -> str:
+    os.makedirs(dest, exist_ok=True)
+    for lib in FIVE:
+        shutil.copy(os.path.join(built, "build", "lib", f"{lib.key}-ns3.so"),
+                    os.path.join(dest, lib.soname))
+    return dest
+
+
+PROGRAM_C = r"""
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+static void *run(void *a) { return a; }
+int main(int argc, char **argv) {
+    struct stat st; pthread_t t;
+    stat("/", &st);
+    pthread_create(&t, 0, run, 0);
+    printf("%d %g\n", (int) getpid(), cbrt((double) argc));
+    return 0;
+}
+"""
+
+
+@pytest.mark.skipif(not os.path.exists(LD_SO), reason="x86_64 loader")
+def test_programs_bind_against_the_built_libraries(built, tmp_path, pthread_231_program):
+    d = soname_dir(built, str(tmp_path / "libs"))
+    src = tmp_path / "prog.c"
+    src.write_text(PROGRAM_C)
+    prog = str(tmp_path / "prog")
+    subprocess.run(["gcc", "-fPIE", "-pie", "-o", prog, str(src), "-lm", "-lpthread"], check=True)
+    for program in (prog, pthread_231_program):
+        out = trace(program, d)
+        assert f"libc.so.6 => {d}/libc.so.6" in out
+        assert "undefined symbol" not in out and "not found" not in out, out
+    assert f"libpthread.so.0 => {d}/libpthread.so.0" in trace(pthread_231_program, d)
+
+
+def test_loader_cache_edit_clears_pie_and_unique(built, tmp_path, gcc):
+    src = tmp_path / "p.c"
+    src.write_text("int main(void) { return 0; }\n")
+    pie = str(tmp_path / "p")
+    subprocess.run([gcc, "-fPIE", "-pie", "-o", pie, str(src)], check=True)
+    assert elfdce.scan(pie).dynamic.is_pie_flagged
+    stdcxx = subprocess.run(["g++", "-print-file-name=libstdc++.so.6"], capture_output=True,
+                            text=True, check=True).stdout.strip()
+    copy = str(tmp_path / "libstdc++.so.6")
+    shutil.copy(os.path.realpath(stdcxx), copy)
+    assert any(s.bind == 10 for s in elfdce.scan(copy).symbols)
+    simulator = os.path.join(built, "build", "bin", "simulator")
+    for path in (pie, copy):
+        subprocess.run([simulator, "edit", path], check=True, timeout=60)
+    assert not elfdce.scan(pie).dynamic.is_pie_flagged
+    assert not any(s.bind == 10 for s in elfdce.scan(copy).symbols)
+    out = subprocess.run(["readelf", "--dyn-syms", "-W", copy], capture_output=True, text=True)
+    assert " UNIQUE " not in out.stdout
+
+
+def test_fix_unique_changes_only_the_bindings(tmp_path):
+    stdcxx = subprocess.run(["g++", "-print-file-name=libstdc++.so.6"], capture_output=True,
+                            text=True, check=True).stdout.strip()
+    src = os.path.realpath(stdcxx)
+    unique = subprocess.run(["readelf", "--dyn-syms", "-W", src], capture_output=True,
+                            text=True).stdout.count(" UNIQUE ")
+    assert unique > 0
+    out = str(tmp_path / "copy.so")
+    r = cli("fix-unique", src, "-o", out)
+    assert r.returncode == 0 and f"{unique} STB_GNU_UNIQUE symbols made STB_GLOBAL" in r.stdout
+    with open(src, "rb") as a, open(out, "rb") as b:
+        x, y = a.read(), b.read()
+    assert len(x) == len(y) and sum(1 for i, j in zip(x, y) if i != j) == unique
+    r = cli("fix-unique", out, "--in-place")
+    assert r.returncode == 0 and "no STB_GNU_UNIQUE symbols; unchanged" in r.stdout
+    (tmp_path / "text").write_text("not elf\n")
+    r = cli("fix-unique", str(tmp_path / "text"), "-o", out)
+    assert r.returncode == 2 and "text" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_dce_table_is_read_as_a_policy(built):
+    from elfdce.policy.host import load_policy
+
+    policy = load_policy(os.path.join(built, "model", "libc-ns3.h"))
+    names = [e.name for e in policy.table()]
+    assert names[:3] == ["dce_global_variables_setup", "getpid", "__xstat"]
+    assert "secure_getenv" in names
+
+
+@pytest.mark.skipif(not os.path.exists(LD_SO), reason="x86_64 loader")
+def test_preflight_replacements_reports_what_the_loader_misses(tmp_path, pthread_231_program):
+    # replacements whose maps lost the compat pairs (dcemakeversion's maps)
+    from test_version_maps import replacement
+
+    d = str(tmp_path / "dce")
+    for key in ("libc", "libpthread"):
+        path = replacement(d, key, "dce")
+        os.rename(path, os.path.join(d, f"{key}-ns3.so"))
+        os.symlink(f"{key}-ns3.so", path)
+    r = cli("preflight", "--replacements", d, pthread_231_program)
+    assert r.returncode == 1
+    missing = {m.group(1) for m in re.finditer(r"^\s+(\S+)\s+missing\s", r.stdout, re.M)}
+    loader = set(re.findall(r"undefined symbol: (\S+), version (\S+)", trace(pthread_231_program, d)))
+    assert missing == {f"{n}@{v}" for n, v in loader} == {"pthread_create@GLIBC_2.2.5"}
+    assert "runs on the host" in r.stderr
