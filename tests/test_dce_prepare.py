@@ -35,6 +35,17 @@ def waf(tree: str, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([*WAF, *args], cwd=tree, capture_output=True, text=True, timeout=600)
 
 
+def copy_fixture(dest: str) -> str:
+    """The fixture as a tree: its build script is stored as build-script.py and its ns3waf
+    stand-in as module_helper.py (elfdce's own files, named so that nothing mistakes them for
+    ns-3's), and become wscript and ns3waf/ here."""
+    shutil.copytree(FIXTURE, dest, ignore=shutil.ignore_patterns("build", ".lock-waf*"))
+    os.rename(os.path.join(dest, "build-script.py"), os.path.join(dest, "wscript"))
+    os.makedirs(os.path.join(dest, "ns3waf"))
+    os.rename(os.path.join(dest, "module_helper.py"), os.path.join(dest, "ns3waf", "__init__.py"))
+    return dest
+
+
 def digest(tree: str) -> dict[str, str]:
     out = {}
     for d, dirs, files in os.walk(tree):
@@ -48,16 +59,13 @@ def digest(tree: str) -> dict[str, str]:
 
 @pytest.fixture
 def tree(tmp_path) -> str:
-    dest = str(tmp_path / "dce")
-    shutil.copytree(FIXTURE, dest, ignore=shutil.ignore_patterns("build", ".lock-waf*"))
-    return dest
+    return copy_fixture(str(tmp_path / "dce"))
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> str:
     """The fixture tree prepared and built with waf (configure with no --with-glibc)."""
-    dest = str(tmp_path_factory.mktemp("dcebuild") / "dce")
-    shutil.copytree(FIXTURE, dest)
+    dest = copy_fixture(str(tmp_path_factory.mktemp("dcebuild") / "dce"))
     r = cli("dce", "prepare", dest)
     assert r.returncode == 0, r.stderr
     for step in ("configure", "build"):

@@ -147,9 +147,10 @@ class elfdce_check(Task.Task):  # noqa: N801
         built = self.inputs[0].abspath()
         check = check_exports(read_elf(built, relocations=False), lib.exports)
         name = os.path.basename(built)
-        Logs.info(f"elfdce: {name}: {check.exported} of {len(lib.exports.pairs)} host pairs "
-                  f"({check.defaults} @@, {check.compat} @), "
-                  f"{len(check.not_defined)} not defined by DCE")
+        total = check.exported + len(check.missing) + len(check.not_defined)
+        Logs.info(f"elfdce: {name}: exports {check.exported} of the host's {total} pairs "
+                  f"({check.defaults} @@, {check.compat} @); {len(check.not_defined)} of them "
+                  "undefined by DCE's sources")
         problems = ([f"wrong or missing: {m}" for m in check.missing]
                     + [f"not a host pair: {e}" for e in check.extra]
                     + [f"two defaults: {d}" for d in check.double_defaults])

@@ -1,7 +1,8 @@
 ## elfdce's DCE-shaped test tree: the build protocol of ns-3-dce's wscript (a custom glibc
 ## assumed, dcemakeversion writing the maps, five replacement libraries linked -nostdlib from
 ## the same sources with a version script each, the simulator module filling their table),
-## written for elfdce's tests. Run with waflib: see tests/test_dce_prepare.py.
+## written for elfdce's tests. Stored as build-script.py; tests/test_dce_prepare.py copies it
+## into a tree as wscript and runs waflib on it.
 
 import os
 import os.path
