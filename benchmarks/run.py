@@ -1,6 +1,6 @@
 """elfdce's speed, measured against its peers in the same run, interleaved.
 
-    python benchmarks/run.py [--only peers,inprocess,versions,tree,shim] [--update-readme]
+    python benchmarks/run.py [--only peers,inprocess,versions,tree,shim,forward] [--update-readme]
 
 Sections (all by default):
 
@@ -50,7 +50,7 @@ import elfdce  # noqa: E402
 
 from elfdce.glibc.libs import FIVE  # noqa: E402  (the five libraries DCE replaces)
 
-SECTIONS = ("peers", "inprocess", "versions", "tree", "shim")
+SECTIONS = ("peers", "inprocess", "versions", "tree", "shim", "forward")
 SYSTEM_TREE = ("/usr/lib", "/usr/bin", "/usr/sbin", "/usr/libexec")
 
 
@@ -333,6 +333,53 @@ def shim_build(runs: int) -> dict:
     }
 
 
+def forward_section(rounds: int, doc: dict) -> list[str]:
+    """The cost of one forwarded call (x86_64): strlen through elfdce's trampoline (the shim's
+    own macros), through a trampoline built as ns-3-dce builds its libc.cc (g++ -O0,
+    __builtin_apply of 128 bytes), and natively, each called through a pointer into a shared
+    library; rounds interleaved, medians of the ns per call."""
+    from elfdce.data import csrc_dir
+
+    here = os.path.join(HERE, "forward")
+    work = tempfile.mkdtemp(prefix="elfdce-bench-forward-")
+    lib, exe = os.path.join(work, "libfwd.so"), os.path.join(work, "harness")
+    subprocess.run(["g++", "-O0", "-g", "-fPIC", "-c", os.path.join(here, "dce_style.cc"),
+                    "-o", os.path.join(work, "dce.o")], check=True)
+    subprocess.run(["gcc", "-c", f"-Wa,-I{os.path.join(csrc_dir(), 'shim')}",
+                    os.path.join(here, "elfdce_style.s"), "-o", os.path.join(work, "el.o")],
+                   check=True)
+    subprocess.run(["gcc", "-shared", "-nostdlib", "-o", lib, os.path.join(work, "dce.o"),
+                    os.path.join(work, "el.o")], check=True)
+    subprocess.run(["gcc", "-O0", "-o", exe, os.path.join(here, "harness.c"), lib,
+                    f"-Wl,-rpath,{work}"], check=True)
+    times: dict[str, list[float]] = {"native": [], "dce": [], "elfdce": []}
+    for _ in range(rounds):
+        out = subprocess.run([exe], capture_output=True, text=True, check=True).stdout
+        for line in out.splitlines():
+            name, ns = line.split()
+            times[name].append(float(ns))
+    shutil.rmtree(work, ignore_errors=True)
+    med = {k: statistics.median(v) for k, v in times.items()}
+    doc["forward"] = {"rounds": rounds, "median_ns_per_call": med,
+                      "elfdce_to_dce": med["elfdce"] / med["dce"],
+                      "elfdce_to_native": med["elfdce"] / med["native"]}
+    names = {"native": "strlen called directly (the floor)",
+             "dce": "DCE-style trampoline (__builtin_apply, -O0)",
+             "elfdce": "elfdce trampoline (jmp *slot)"}
+    over = {k: med[k] - med["native"] for k in med}
+    doc["forward"]["overhead_elfdce_to_dce"] = over["elfdce"] / over["dce"]
+    table = [f"| forwarded call (strlen, {rounds} rounds of 2e7 calls) | median (ns) | "
+             "ratio to native | added to the call (ns) |", "|---|---:|---:|---:|"]
+    for k in ("native", "dce", "elfdce"):
+        table.append(f"| {names[k]} | {med[k]:.2f} | {med[k] / med['native']:.2f}x | "
+                     f"{over[k]:.2f} |")
+    print("\n".join(table))
+    print(f"\nbudget: elfdce {med['elfdce'] / med['dce']:.3f}x DCE's trampoline, call included "
+          f"(target <= 0.1), {over['elfdce'] / over['dce']:.3f}x of what it adds; "
+          f"{med['elfdce'] / med['native']:.2f}x the native call (target <= 3)\n")
+    return table
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--runs", type=int, default=21, help="rounds of the whole-process peers")
@@ -377,6 +424,8 @@ def main() -> int:
               "the bare compiler (target <= 1.5x); the whole CLI process "
               f"{result['ratio_cli_to_bare']:.2f}x\n")
         tables.append(table)
+    if "forward" in only:
+        tables.append(forward_section(7, doc))
     print(f"machine: {machine}")
 
     if args.update_readme:

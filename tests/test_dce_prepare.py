@@ -177,12 +177,14 @@ def test_built_libraries_export_every_host_pair_with_its_default(built):
     assert "libc_setup@@NS3" in libc
 
 
-def test_simulator_stand_in_gets_every_kind_of_slot_routed(built):
-    out = subprocess.run([os.path.join(built, "build", "bin", "simulator"),
-                          os.path.join(built, "build", "lib")], capture_output=True, text=True,
-                         timeout=60)
+def run_simulator(built: str, libs: str) -> dict[str, str]:
+    out = subprocess.run([os.path.join(built, "build", "bin", "simulator"), libs],
+                         capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stdout + out.stderr
-    got = dict(line.split("=", 1) for line in out.stdout.splitlines())
+    return dict(line.split("=", 1) for line in out.stdout.splitlines())
+
+
+def assert_routed(got: dict[str, str]) -> None:
     assert got["getpid"] == "4242"  # a DCE entry
     assert got["__getpid"] == "4242"  # a host alias of a DCE-class function: DCE's too
     assert got["strlen"] == "5"  # NATIVE
@@ -197,11 +199,55 @@ def test_simulator_stand_in_gets_every_kind_of_slot_routed(built):
         assert got["stat@GLIBC_2.33"] == "dce" and got["fstat@GLIBC_2.33"] == "dce"
 
 
-def soname_dir(built: str, dest: str) -> str:
+def test_simulator_stand_in_gets_every_kind_of_slot_routed(built):
+    assert_routed(run_simulator(built, os.path.join(built, "build", "lib")))
+
+
+@pytest.fixture(scope="module")
+def dce_shims(built, tmp_path_factory) -> str:
+    """elfdce's shims in the fixture's ABI (`shim build --abi dce`)."""
+    out = str(tmp_path_factory.mktemp("dceshims"))
+    r = cli("shim", "build", "--abi", "dce", "--dce", built, "--all", "-o", out)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "struct Libc:" in r.stdout and "0 host pairs left out" in r.stdout
+    return out
+
+
+def test_dce_abi_shims_take_the_place_of_the_trees_libraries(built, dce_shims):
+    assert_routed(run_simulator(built, dce_shims))
+    host = load_host()
+    for lib in FIVE:
+        path = os.path.join(dce_shims, f"{lib.key}-ns3.so")
+        elf = elfdce.scan(path)
+        assert not list(elf.undefined()) or all(not s.name for s in elf.undefined())
+        host_lib = host.library(lib.key)
+        mine = readelf_pairs(path)
+        theirs = {p for p in readelf_pairs(host_lib.path) if "_version_placeholder" not in p}
+        assert mine - {f"{lib.setup}@@NS3"} == theirs, lib.key
+        assert check_exports(elf, host_lib.exports).ok
+
+
+def test_dce_abi_shim_builds_are_deterministic(built, tmp_path):
+    outs = []
+    for n in ("a", "b"):
+        out = str(tmp_path / n / "libc-ns3.so")
+        r = cli("shim", "build", "--abi", "dce", "--dce", built, "--lib", "libc", "-o", out)
+        assert r.returncode == 0, r.stderr
+        outs.append(open(out, "rb").read())
+    assert outs[0] == outs[1]
+
+
+def test_dce_abi_needs_a_prepared_tree(tree, tmp_path):
+    r = cli("shim", "build", "--abi", "dce", "--dce", tree, "--all", "-o", str(tmp_path))
+    assert r.returncode == 2 and "not prepared" in r.stderr and "Traceback" not in r.stderr
+    r = cli("shim", "build", "--abi", "dce", "--all", "-o", str(tmp_path))
+    assert r.returncode == 2 and "--dce" in r.stderr
+
+
+def soname_dir(libs: str, dest: str) -> str:
     os.makedirs(dest, exist_ok=True)
     for lib in FIVE:
-        shutil.copy(os.path.join(built, "build", "lib", f"{lib.key}-ns3.so"),
-                    os.path.join(dest, lib.soname))
+        shutil.copy(os.path.join(libs, f"{lib.key}-ns3.so"), os.path.join(dest, lib.soname))
     return dest
 
 
@@ -223,8 +269,11 @@ int main(int argc, char **argv) {
 
 
 @pytest.mark.skipif(not os.path.exists(LD_SO), reason="x86_64 loader")
-def test_programs_bind_against_the_built_libraries(built, tmp_path, pthread_231_program):
-    d = soname_dir(built, str(tmp_path / "libs"))
+@pytest.mark.parametrize("which", ["tree", "elfdce-dce-abi"])
+def test_programs_bind_against_the_built_libraries(built, dce_shims, tmp_path, which,
+                                                   pthread_231_program):
+    source = os.path.join(built, "build", "lib") if which == "tree" else dce_shims
+    d = soname_dir(source, str(tmp_path / "libs"))
     src = tmp_path / "prog.c"
     src.write_text(PROGRAM_C)
     prog = str(tmp_path / "prog")

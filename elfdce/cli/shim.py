@@ -40,6 +40,12 @@ def configure_parser(sub: argparse._SubParsersAction) -> None:
     which.add_argument("--lib", dest="library", metavar="NAME", choices=keys,
                        help=", ".join(keys))
     which.add_argument("--all", action="store_true", help="the five libraries")
+    b.add_argument("--abi", choices=("elfdce", "dce"), default="elfdce",
+                   help="elfdce: <lib>_setup(table, nslots) and <lib>_describe (default); dce: "
+                   "ns-3-dce's <lib>_setup(const struct Libc *), struct Libc and "
+                   "DceGlobalVariables measured from the tree given with --dce")
+    b.add_argument("--dce", metavar="DCE_SRC",
+                   help="with --abi dce: the ns-3-dce tree (prepared and built for this host)")
     b.add_argument("--policy", metavar="FILE",
                    help="an elfdce policy TSV or a DCE libc-ns3.h, used as it is (default: DCE "
                    "1.12's table completed for the host)")
@@ -70,6 +76,8 @@ def execute(args: argparse.Namespace) -> int:
     from ..shim.build import ShimError, build_shim
 
     keys = [lib.key for lib in FIVE] if args.all else [args.library]
+    if args.abi == "dce":
+        return _execute_dce(args, keys)
     try:
         overrides = library_overrides(args.host_lib)
         policy = load_policy(args.policy)
@@ -98,6 +106,47 @@ def execute(args: argparse.Namespace) -> int:
             status = 2
             continue
         print(summary(built))
+    return status
+
+
+def _execute_dce(args: argparse.Namespace, keys: list[str]) -> int:
+    """`shim build --abi dce`: the five libraries in ns-3-dce's ABI."""
+    from ..dce.host import HostError, load_host
+    from ..dce.shim import DceShimError, build_dce_shim, measure_layout
+    from ..dce.tree import TreeError, open_tree
+
+    if not args.dce:
+        print("elfdce shim build: --abi dce needs --dce DCE_SRC", file=sys.stderr)
+        return 2
+    try:
+        tree = open_tree(args.dce)
+        host = load_host(args.sysroot)
+        layout = measure_layout(tree)
+    except (TreeError, HostError, DceShimError) as err:
+        print(f"elfdce shim build: {err}", file=sys.stderr)
+        return 2
+    print(f"struct Libc: {layout.size} bytes, {len(layout.fields)} fields; "
+          f"struct DceGlobalVariables: {layout.globals_size} bytes")
+    status = 0
+    for key in keys:
+        if args.all or not args.output:
+            output = os.path.join(args.output or "build", f"{key}-ns3.so")
+        else:
+            output = args.output
+        try:
+            plan, exported = build_dce_shim(tree, key, host, layout, output, cc=args.cc,
+                                            verbose=args.verbose)
+        except (DceShimError, OSError) as err:
+            print(f"elfdce shim build: {err}", file=sys.stderr)
+            status = 2
+            continue
+        kinds = {"slot": 0, "c": 0, "data": 0}
+        for e in plan.exports:
+            kinds[e.how] += 1
+        print(f"{output}: {exported} exports ({kinds['slot']} trampolines, {kinds['c']} "
+              f"written in C, {kinds['data']} data), {len(plan.excluded)} host pairs left out")
+        for label, reason in plan.excluded[:20]:
+            print(f"  not exported: {label}: {reason}")
     return status
 
 

@@ -92,10 +92,14 @@ def cffi_compile(
     from cffi.error import VerificationError  # type: ignore[import-untyped]
 
     module = f"_elfdce_{plan.library.key}_ns3"
+    # The work directory is random and the sources' may move: neither may reach the output
+    # (DW_AT_comp_dir, .debug_line_str), so that two builds give the same bytes.
+    prefix_maps = [f"-ffile-prefix-map={os.path.abspath(workdir)}=.",
+                   f"-ffile-prefix-map={sources.directory}=."]
     ext = ffiplatform.get_extension(
         sources.c_file, module,
         include_dirs=[sources.directory],
-        extra_compile_args=compile_flags(sources),
+        extra_compile_args=compile_flags(sources) + prefix_maps,
         extra_link_args=link_flags(plan, sources),
     )
     saved = {k: os.environ.get(k) for k in ("CC", "LDSHARED")}
