@@ -5,6 +5,9 @@
  *   foreign_vtable              the test in the base namespace
  *   foreign_vtable newlm LIB    dlmopen LIB (this file built with -DFOREIGN_VTABLE_LIB) into a
  *                               new namespace and run the test there
+ *   foreign_vtable switch       call the exported compat _IO_init (scratch, 0) first: it stores
+ *                               the mangled address of _IO_vtable_check into the flag that
+ *                               function tests first, which turns the check off (base namespace)
  * Prints "survived" when the write went through. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -29,9 +32,16 @@ int foreign_fputs(void) {
 }
 
 #ifndef FOREIGN_VTABLE_LIB
+/* _IO_init is exported (a compat symbol the headers no longer declare) */
+extern void _IO_init(void *fp, int flags);
+
 int main(int argc, char **argv) {
     int result;
-    if (argc > 2 && strcmp(argv[1], "newlm") == 0) {
+    if (argc > 1 && strcmp(argv[1], "switch") == 0) {
+        static union { char bytes[1024]; long double align; } scratch;
+        _IO_init(&scratch, 0);
+        result = foreign_fputs();
+    } else if (argc > 2 && strcmp(argv[1], "newlm") == 0) {
         void *handle = dlmopen(LM_ID_NEWLM, argv[2], RTLD_NOW);
         if (handle == NULL) {
             printf("error: %s\n", dlerror());

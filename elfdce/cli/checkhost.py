@@ -15,17 +15,19 @@ def configure_parser(sub: argparse._SubParsersAction) -> None:
     """Add the `check-host` subcommand to ``sub``."""
     p = sub.add_parser(
         "check-host",
-        help="glibc's vtable validation and PIE refusal: stock, patched or absent",
+        help="glibc's vtable validation, its _IO_init switch and the PIE refusal",
         description="Examine libc.so.6 and ld.so (disassembling only what is needed) for the "
-        "libio vtable validation and the dlopen refusal of PIEs; give a verdict per DCE "
-        "mechanism. --probe confirms by experiment. Exit status: 0 ok, 1 a probe disagreed "
-        "with the static verdict, 2 bad input.",
+        "libio vtable validation, the _IO_init switch that turns it off, and the dlopen "
+        "refusal of PIEs; give a verdict and the fix per DCE mechanism. --probe confirms by "
+        "experiment. Exit status: 0 ok, 1 a probe disagreed with the static verdict, 2 bad "
+        "input (not a libc, not an ld.so, unreadable).",
     )
     p.add_argument("--libc", metavar="PATH", help="the libc.so.6 to examine")
     p.add_argument("--ld-so", metavar="PATH", help="the dynamic loader to examine")
     p.add_argument("--sysroot", metavar="DIR", help="find both under DIR")
     p.add_argument("--probe", action="store_true",
-                   help="confirm by experiment in subprocesses (host libraries only; needs gcc)")
+                   help="confirm by experiment in subprocesses, through the examined ld.so "
+                   "(programs of this machine's architecture; needs gcc)")
     p.add_argument("--json", action="store_true", help="JSON output")
     p.set_defaults(func=execute)
 
@@ -69,6 +71,7 @@ def _as_dict(r: HostReport) -> dict[str, object]:
         "libc": r.libc, "ld_so": r.ld_so, "machine": r.machine, "glibc_version": r.glibc_version,
         "build_id": r.build_id, "merged_stubs": list(r.merged_stubs),
         "vtable_check": r.vtable_check._asdict(), "vtable_layout": r.vtable_layout,
+        "stdio_switch": r.stdio_switch._asdict(),
         "pie_refusal": r.pie_refusal._asdict(),
         "verdicts": [{"mechanism": m, "result": v} for m, v in r.verdicts],
     }
@@ -85,7 +88,17 @@ def _text(r: HostReport) -> str:
     lines += [f"  {e}" for e in r.vtable_check.evidence]
     lines.append("  a libc copy loaded in a namespace other than the base one (dlmopen "
                  "LM_ID_NEWLM) accepts foreign vtables even when stock")
+    lines.append(f"stdio switch (_IO_init): {r.stdio_switch.summary} [{r.stdio_switch.state}]")
+    lines += [f"  {e}" for e in r.stdio_switch.evidence]
     lines.append(f"dlopen PIE refusal: {r.pie_refusal.summary} [{r.pie_refusal.state}]")
     lines += [f"  {e}" for e in r.pie_refusal.evidence]
     lines += [f"verdict: {m}: {v}" for m, v in r.verdicts]
+    fixes = []
+    if r.pie_refusal.state == "stock":
+        fixes.append("fix: `elfdce fix-pie` each PIE DCE loads (`elfdce dce prepare` makes DCE's "
+                     "loader clear DF_1_PIE in its copies)")
+    if r.vtable_check.state == "stock" and r.stdio_switch.state == "present":
+        fixes.append("fix: call _IO_init(scratch, 0) once in the simulator before the first "
+                     "process (`elfdce dce prepare` adds it to libns3-dce)")
+    lines += fixes
     return "\n".join(lines) + "\n"

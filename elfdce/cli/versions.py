@@ -43,7 +43,7 @@ def configure_parser(sub: argparse._SubParsersAction) -> None:
 def execute(args: argparse.Namespace) -> int:
     """Locate the five libraries, build their maps, and write, check or summarise them."""
     from ..elf import ElfError, read_elf
-    from ..glibc.libs import locate
+    from ..glibc.libs import locate, require_glibc_library
     from ..versionmaps import build_map, read_prefix
 
     try:
@@ -52,6 +52,7 @@ def execute(args: argparse.Namespace) -> int:
         print(f"elfdce versions: {err}", file=sys.stderr)
         return 2
     status = 0
+    unusable = False
     built: list[tuple[LocatedLibrary, VersionMap, VersionMap | None]] = []
     for loc in located:
         if loc.path is None:
@@ -65,6 +66,7 @@ def execute(args: argparse.Namespace) -> int:
             return 2
         try:
             elf = read_elf(loc.path, relocations=False)
+            require_glibc_library(elf, loc.library.key)
             vmap = build_map(elf, style=args.style, prefix=prefix, private=args.private)
             other = None
             if args.summary:
@@ -74,8 +76,12 @@ def execute(args: argparse.Namespace) -> int:
             print(f"elfdce versions: {loc.path}: {err}" if isinstance(err, ValueError)
                   else f"elfdce versions: {err}", file=sys.stderr)
             status = 2
+            unusable = True
             continue
         built.append((loc, vmap, other))
+    if unusable and not args.summary and not args.check:
+        print("elfdce versions: nothing written (a library could not be used)", file=sys.stderr)
+        return 2
     if args.summary:
         _print_summary(built, args.style)
         return status

@@ -47,7 +47,17 @@ class Host(Record):
         return lib
 
     def glibc_version(self) -> tuple[int, int]:
-        """The newest ``GLIBC_2.N`` node libc defines: its release (2.36 defines GLIBC_2.36)."""
+        """libc's release: its banner ("… release version 2.31."), else the newest ``GLIBC_2.N``
+        node (a lower bound: 2.31 added no symbols, so its newest node is GLIBC_2.30)."""
+        import re
+
+        try:
+            with open(self.libc.path, "rb") as f:
+                found = re.search(rb"release version (\d+)\.(\d+)", f.read(64 << 20))
+            if found:
+                return int(found.group(1)), int(found.group(2))
+        except (OSError, ValueError):
+            pass
         best = (0, 0)
         for node in self.libc.exports.nodes:
             name = node.name

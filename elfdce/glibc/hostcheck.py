@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from typing import Any
 
+    from ..elf import ElfSymbols
+
 VTABLE_MESSAGE = b"Fatal error: glibc detected an invalid stdio handle"
 PIE_MESSAGE = b"cannot dynamically load position-independent executable"
 
@@ -49,6 +51,7 @@ class HostReport(Record):
     merged_stubs: tuple[str, ...]  # libpthread.so.0 … that are >= 2.34 stubs
     vtable_check: Finding
     vtable_layout: str
+    stdio_switch: Finding  # _IO_init turning the vtable check off: "present" or "absent"
     pie_refusal: Finding
     verdicts: tuple[tuple[str, str], ...]  # (DCE mechanism, what happens)
 
@@ -70,9 +73,11 @@ def _build_id(image: disasm.Image) -> str | None:
     bo = "<" if image.elf.header.little_endian else ">"
     import struct
 
+    if len(raw) < 12:
+        return None  # a note too short to hold its own header
     namesz, descsz, _type = struct.unpack_from(bo + "III", raw)
     start = 12 + ((namesz + 3) & ~3)
-    return raw[start : start + descsz].hex()
+    return raw[start : start + descsz].hex() or None
 
 
 def _referencing_code(
@@ -131,6 +136,44 @@ def check_vtable(image: disasm.Image) -> tuple[Finding, str]:
                    tuple(evidence)), layout
 
 
+def check_stdio_switch(image: disasm.Image) -> Finding:
+    """The switch that turns the vtable check off: the exported compat ``_IO_init`` stores the
+    pointer-mangled address of ``_IO_vtable_check`` (the function holding the fatal message)
+    into the flag that function tests first (libio/vtables.c, glibc 2.24 through 2.43)."""
+    init = image.elf.lookup("_IO_init")
+    if init is None:
+        init = next((s for s in image.elf.exports() if s.name == "_IO_init"), None)
+    if init is None or not init.is_defined:
+        return Finding("absent", "libc exports no _IO_init", ())
+    msg = image.find_string(VTABLE_MESSAGE)
+    check = None
+    for ref in disasm.references(image, msg) if msg is not None else []:
+        check = disasm.enclosing_function(image, ref)
+        if check is not None:
+            break
+    if check is None:
+        return Finding("absent", "no vtable check function to switch off", ())
+    fn = disasm.enclosing_function(image, init.value)
+    if fn is None:
+        return Finding("unknown", f"_IO_init at {init.value:#x} has no unwind data", ())
+    inside = [r for r in disasm.references(image, check.start) if fn.start <= r < fn.end]
+    evidence = [f"_IO_init@{init.version_name} [{fn.start:#x}, {fn.end:#x})",
+                f"_IO_vtable_check (the function of the fatal message) at {check.start:#x}"]
+    if not inside:
+        return Finding("absent", "_IO_init does not take _IO_vtable_check's address",
+                       tuple(evidence))
+    evidence.append(f"{inside[0]:#x}: loads the address of _IO_vtable_check")
+    code = [i for i in disasm.disassemble(image, fn) if i.address > inside[0]]
+    store = next((i for i in code if (i.mnemonic == "mov" and i.op_str.startswith("qword ptr ["))
+                  or i.mnemonic in ("str", "stur")), None)
+    if store is None:
+        return Finding("absent", "_IO_init loads _IO_vtable_check's address but stores nothing",
+                       tuple(evidence))
+    evidence.append(f"{store.address:#x}: {store.mnemonic} {store.op_str} (the flag)")
+    return Finding("present", "_IO_init(scratch, 0) turns the check off for this libc copy",
+                   tuple(evidence))
+
+
 def check_pie_refusal(image: disasm.Image) -> Finding:
     """The dlopen refusal of DF_1_PIE objects in ld.so."""
     msg = image.find_string(PIE_MESSAGE)
@@ -180,17 +223,28 @@ def check_host(libc: str | None = None, ld_so: str | None = None,
     if libc_path is None:
         raise ElfError("libc.so.6", located["libc"].how)
     image = disasm.Image(read_elf(libc_path, relocations=False))
+    require_libc(image.elf)
     ld_path = ld_so or find_ld_so(libc_path, sysroot, image.elf.needed)
+    if ld_path is not None and ld_so is not None:
+        require_ld_so(read_elf(ld_path, relocations=False))
     machine = image.elf.header.machine
     if machine not in disasm.ARCHES:
         raise ElfError(libc_path, f"{image.elf.header.machine_name}: check-host disassembles "
                        "x86_64 and aarch64 only")
+    if libc:
+        # the stubs beside the examined libc, not the host's
+        located = {x.library.key: x for x in locate(None, {
+            lib.key: os.path.join(os.path.dirname(libc_path), lib.soname) for lib in FIVE})}
     stubs = []
     for key in ("libpthread", "librt", "libdl"):
         path = located[key].path
+        if path is not None and not os.path.exists(path):
+            continue
         if path and is_merged_stub(read_elf(path, relocations=False)):
             stubs.append(located[key].library.soname)
     vtable, layout = check_vtable(image)
+    switch = check_stdio_switch(image) if vtable.state == "stock" else Finding(
+        "absent", "no check to switch off", ())
     pie = (check_pie_refusal(disasm.Image(read_elf(ld_path, relocations=False)))
            if ld_path else Finding("unknown", "ld.so not found", ()))
     verdicts = []
@@ -200,16 +254,39 @@ def check_host(libc: str | None = None, ld_so: str | None = None,
         verdicts.append(("load PIE programs with dlmopen", "works"))
     else:
         verdicts.append(("load PIE programs with dlmopen", "unknown"))
-    if vtable.state == "stock":
+    if vtable.state == "stock" and switch.state == "present":
+        verdicts.append(("replace FILE vtables", "aborts in the base namespace unless switched "
+                         "off: call _IO_init(scratch, 0) once (elfdce dce prepare does); "
+                         "allowed in dlmopen namespaces"))
+    elif vtable.state == "stock":
         verdicts.append(("replace FILE vtables", "aborts in the base namespace; allowed in "
-                         "dlmopen namespaces (a libc copy outside the base namespace accepts "
-                         "foreign vtables)"))
+                         "dlmopen namespaces only (no _IO_init switch in this libc)"))
     elif vtable.state in ("patched", "absent"):
         verdicts.append(("replace FILE vtables", "allowed"))
     else:
         verdicts.append(("replace FILE vtables", "unknown"))
     return HostReport(libc_path, ld_path, disasm.ARCHES[machine], _glibc_version(image),
-                      _build_id(image), tuple(stubs), vtable, layout, pie, tuple(verdicts))
+                      _build_id(image), tuple(stubs), vtable, layout, switch, pie,
+                      tuple(verdicts))
 
 
-__all__ = ["FIVE", "Finding", "HostReport", "check_host", "check_pie_refusal", "check_vtable"]
+def require_libc(elf: ElfSymbols) -> None:
+    """ElfError unless ``elf`` is a glibc libc.so.6: it defines gnu_get_libc_version and
+    GLIBC_ version nodes (a program or another library gets a verdict of nothing)."""
+    nodes = [d.name for d in elf.version_defs if d.name.startswith("GLIBC_2.")]
+    if not nodes or not any(s.name == "gnu_get_libc_version" for s in elf.exports()):
+        raise ElfError(elf.path, "not a glibc libc.so.6 (no gnu_get_libc_version or no GLIBC_ "
+                       "version nodes)")
+
+
+def require_ld_so(elf: ElfSymbols) -> None:
+    """ElfError unless ``elf`` is glibc's dynamic loader (it defines GLIBC_ version nodes and
+    _dl_catch_exception or __libc_stack_end)."""
+    names = {s.name for s in elf.exports()}
+    if not any(d.name.startswith("GLIBC_2.") for d in elf.version_defs) or not (
+            names & {"_dl_catch_exception", "__libc_stack_end", "_dl_argv"}):
+        raise ElfError(elf.path, "not glibc's dynamic loader (ld.so)")
+
+
+__all__ = ["FIVE", "Finding", "HostReport", "check_host", "check_pie_refusal",
+           "check_stdio_switch", "check_vtable", "require_libc", "require_ld_so"]

@@ -164,6 +164,20 @@ def locate(
     return out
 
 
+def require_glibc_library(elf: ElfSymbols, key: str) -> None:
+    """ElfError unless ``elf`` can stand for the library ``key``: libc must be a glibc libc.so.6
+    (GLIBC_ version nodes and ``gnu_get_libc_version``); any other must define version nodes
+    (a file without them would give an empty map and an empty shim)."""
+    if key == "libc":
+        if not any(d.name.startswith("GLIBC_2.") for d in elf.version_defs) or not any(
+                s.name == "gnu_get_libc_version" for s in elf.exports()):
+            raise ElfError(elf.path, "not a glibc libc.so.6 (no GLIBC_ version nodes or no "
+                           "gnu_get_libc_version)")
+    elif not any(not d.is_base for d in elf.version_defs):
+        raise ElfError(elf.path, f"defines no version nodes: it cannot stand for "
+                       f"{BY_KEY[key].soname}")
+
+
 def is_merged_stub(elf: ElfSymbols) -> bool:
     """A glibc >= 2.34 stub (libpthread.so.0, librt.so.1, libdl.so.2, …): version nodes, but
     no exports other than the hidden ``__lib*_version_placeholder``."""

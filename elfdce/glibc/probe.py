@@ -1,9 +1,12 @@
 """check-host --probe: confirm the static verdicts by experiment, in subprocesses with a timeout.
 
-Programs from csrc/probe are compiled with gcc, then run through the examined ld.so with
-``--library-path`` set to the examined libc's directory, so a patched copy is what runs:
+Programs from csrc/probe are compiled with gcc and linked against stubs built from the examined
+glibc's own exports (so they ask only for versions it has: a probe built on 2.36 and linked
+normally needs GLIBC_2.34, which 2.31's loader refuses), then run through the examined ld.so
+with ``--library-path`` set to the examined libc's directory, so that copy is what runs:
 dlopen and dlmopen(LM_ID_NEWLM) of a PIE (stock, and with DF_1_PIE cleared by fix-pie), and a
-write through a FILE with a foreign vtable in the base namespace and in a dlmopen namespace.
+write through a FILE with a foreign vtable in the base namespace, after the _IO_init switch,
+and in a dlmopen namespace.
 """
 
 from __future__ import annotations
@@ -45,19 +48,49 @@ def _csrc() -> str:
         raise ProbeError(str(err)) from None
 
 
-def _build(workdir: str) -> dict[str, str]:
+def _link_stubs(report: HostReport, gcc: str, workdir: str) -> list[str]:
+    """Stub libc.so.6 and libdl.so.2 with the examined glibc's exports (`stub_assembly`), and
+    the link flags that use them instead of the host's."""
+    from ..elf import read_elf
+    from ..emit.stublib import stub_assembly
+    from ..emit.version_script import exact_script
+    from ..exports import from_elf
+
+    stubs = os.path.join(workdir, "stubs")
+    os.makedirs(stubs)
+    for soname in ("libc.so.6", "libdl.so.2"):
+        path = os.path.join(os.path.dirname(report.libc), soname)
+        if not os.path.exists(path):
+            continue
+        exports = from_elf(read_elf(path, relocations=False))
+        asm, vs = os.path.join(stubs, soname + ".s"), os.path.join(stubs, soname + ".map")
+        with open(asm, "w") as f:
+            f.write(stub_assembly(exports))
+        with open(vs, "w") as f:
+            f.write(exact_script(exports))
+        cmd = [gcc, "-shared", "-nostdlib", "-o", os.path.join(stubs, soname), asm,
+               f"-Wl,--version-script={vs}", f"-Wl,-soname,{soname}"]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        if proc.returncode != 0:
+            raise ProbeError(f"linking the {soname} stub failed: {proc.stderr.strip()[-400:]}")
+        os.symlink(soname, os.path.join(stubs, soname.split(".so")[0] + ".so"))
+    return ["-nodefaultlibs", f"-L{stubs}", "-Wl,--no-as-needed", "-lc", "-ldl", "-lgcc"]
+
+
+def _build(report: HostReport, workdir: str) -> dict[str, str]:
     gcc = shutil.which(os.environ.get("CC", "gcc"))
     if gcc is None:
         raise ProbeError("gcc is needed to build the probe programs")
     src = _csrc()
+    libs = _link_stubs(report, gcc, workdir)
     out = {k: os.path.join(workdir, k) for k in ("pie", "loader", "vtable", "libvtable.so")}
     steps = [
         [gcc, "-O1", "-fPIE", "-pie", "-rdynamic", "-o", out["pie"],
-         os.path.join(src, "programs", "answer.c")],
-        [gcc, "-O1", "-o", out["loader"], os.path.join(src, "probe", "dlopen_pie.c"), "-ldl"],
-        [gcc, "-O1", "-o", out["vtable"], os.path.join(src, "probe", "foreign_vtable.c"), "-ldl"],
+         os.path.join(src, "programs", "answer.c"), *libs],
+        [gcc, "-O1", "-o", out["loader"], os.path.join(src, "probe", "dlopen_pie.c"), *libs],
+        [gcc, "-O1", "-o", out["vtable"], os.path.join(src, "probe", "foreign_vtable.c"), *libs],
         [gcc, "-O1", "-shared", "-fPIC", "-DFOREIGN_VTABLE_LIB", "-o", out["libvtable.so"],
-         os.path.join(src, "probe", "foreign_vtable.c")],
+         os.path.join(src, "probe", "foreign_vtable.c"), *libs],
     ]
     for cmd in steps:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
@@ -102,7 +135,7 @@ def probe(report: HostReport) -> list[Probe]:
     refused = report.pie_refusal.state == "stock"
     aborts = report.vtable_check.state == "stock"
     with tempfile.TemporaryDirectory(prefix="elfdce-probe-") as work:
-        built = _build(work)
+        built = _build(report, work)
         fixed = os.path.join(work, "pie.fixed")
         fix_pie(built["pie"], fixed)
         out = []
@@ -114,6 +147,11 @@ def probe(report: HostReport) -> list[Probe]:
         out.append(Probe("foreign-vtable fputs in the base namespace",
                          "aborts" if aborts else "survives",
                          _vtable_outcome(_run(report, [built["vtable"]]))))
+        if report.stdio_switch.state != "absent" or aborts:
+            out.append(Probe("foreign-vtable fputs after _IO_init(scratch, 0)",
+                             "survives" if report.stdio_switch.state == "present" or not aborts
+                             else "aborts",
+                             _vtable_outcome(_run(report, [built["vtable"], "switch"]))))
         out.append(Probe("foreign-vtable fputs in a dlmopen namespace", "survives",
                          _vtable_outcome(_run(report, [built["vtable"], "newlm",
                                                        built["libvtable.so"]]))))

@@ -185,6 +185,9 @@ def build_shim(
         library_path = located.path
     try:
         elf = read_elf(library_path, relocations=False)
+        from ..glibc.libs import require_glibc_library
+
+        require_glibc_library(elf, lib.key)
         arch = arch_for(elf.header.machine, elf.is_64, elf.header.little_endian)
     except (ElfError, ValueError) as err:
         raise ShimError(str(err)) from None
