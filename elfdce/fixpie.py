@@ -47,8 +47,11 @@ def fix_pie(path: str, output: str | None = None) -> PieFix:
         raise ElfError(path, "no DT_FLAGS_1 entry: DF_1_PIE is not set, dlopen accepts it as is")
     old = elf.dynamic.entries[index].value
     has_interp = any(p.type == C.PT_INTERP for p in elf.segments)
-    if not old & C.DF_1_PIE and not has_interp:
-        raise ElfError(path, "not a PIE: a shared library (no DF_1_PIE, no PT_INTERP)")
+    if not old & C.DF_1_PIE and (not has_interp or elf.soname):
+        # glibc's libc.so.6 has a PT_INTERP (it runs, printing its version) and, linked
+        # BIND_NOW, a DT_FLAGS_1: its DT_SONAME says it is a library all the same
+        why = "no PT_INTERP" if not has_interp else f"DT_SONAME {elf.soname}"
+        raise ElfError(path, f"not a PIE: a shared library (no DF_1_PIE, {why})")
     size = 8 if elf.is_64 else 4
     offset = dyn_segment.offset + index * 2 * size + size  # d_tag, then d_val
     new = old & ~C.DF_1_PIE

@@ -70,14 +70,16 @@ def test_readelf_format_prints_nothing_without_section_headers(versioned_lib):
     assert format_readelf(read_elf_bytes(image.bytes())) == ""  # as readelf --dyn-syms does
 
 
-WITH_DT_HASH = [p for p in cross_libc_files()
-                if p.endswith("libc.so.6") and read_elf(p, relocations=False).dynamic.has(4)]
+CROSS_LIBCS = [p for p in cross_libc_files() if p.endswith("libc.so.6")]
 
 
-@pytest.mark.parametrize("path", WITH_DT_HASH, ids=lambda p: p.split("/")[2])
+@pytest.mark.parametrize("path", CROSS_LIBCS, ids=lambda p: p.split("/")[2])
 def test_dt_hash_count_when_there_is_no_gnu_hash(path):
     # With DT_GNU_HASH turned into DT_DEBUG the count must come from DT_HASH.
     original = read_elf(path)
+    if not original.dynamic.has(4):
+        pytest.skip(f"{path} has no DT_HASH (newer glibc builds drop it; mips uses "
+                    "DT_MIPS_XHASH): nothing to count from")
     image = Image(open(path, "rb").read())
     image.strip_section_headers()
     try:
