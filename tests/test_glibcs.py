@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 
+import jsonschema
 import pytest
 
 import elfdce
@@ -25,6 +26,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CACHE = os.environ.get("ELFDCE_GLIBC_CACHE") or os.path.join(
     os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "elfdce", "glibcs")
 SUITES = ("bullseye", "bookworm", "trixie", "sid")
+with open(os.path.join(os.path.dirname(elfdce.__file__), "schemas", "check-host.schema.json")) as _f:
+    SCHEMA = json.load(_f)
 
 
 def _own_suite() -> str:
@@ -77,6 +80,7 @@ def test_check_host_probes_agree_through_each_glibcs_own_loader(root):
     r = cli("check-host", *sysroot_args(root), "--probe", "--json")
     assert r.returncode == 0, r.stdout + r.stderr
     doc = json.loads(r.stdout)
+    jsonschema.validate(doc, SCHEMA)
     assert doc["stdio_switch"]["state"] == "present"
     assert len(doc["probes"]) == 7 and all(p["predicted"] == p["observed"] for p in doc["probes"])
     switch = next(p for p in doc["probes"] if "_IO_init" in p["name"])
