@@ -26,3 +26,21 @@ def write_atomic(path: str, data: bytes, mode: int = 0o644) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def holds(path: str, data: bytes) -> bool:
+    """Whether ``path`` is a file holding exactly ``data``."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(len(data) + 1) == data
+    except OSError:
+        return False
+
+
+def write_if_changed(path: str, data: bytes, mode: int = 0o644) -> bool:
+    """`write_atomic` unless ``path`` already holds ``data`` (its mtime then stays, so a build
+    tool does not redo what depends on it). Returns whether it wrote."""
+    if holds(path, data):
+        return False
+    write_atomic(path, data, mode)
+    return True

@@ -27,3 +27,31 @@ def library_overrides(specs: list[str]) -> dict[str, str]:
                              "libc, libpthread, librt, libm, libdl (or their sonames)")
         out[name] = path
     return out
+
+
+def add_patch_arguments(p: argparse.ArgumentParser) -> None:
+    """``IN (-o OUT | --in-place)`` of the commands that patch a copy of a file."""
+    p.add_argument("input", metavar="IN")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("-o", "--output", metavar="OUT", help="write the patched copy here")
+    where.add_argument("--in-place", action="store_true", help="patch IN itself (atomically)")
+
+
+def run_patch(args: argparse.Namespace, command: str, patch, describe) -> int:  # noqa: ANN001
+    """Run ``patch(IN, OUT or None)``, print ``describe(result)``; exit 2 with one line on bad
+    input or an I/O error."""
+    import sys
+
+    from ..elf import ElfError
+
+    try:
+        result = patch(args.input, None if args.in_place else args.output)
+    except ElfError as err:
+        print(f"elfdce {command}: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:
+        print(f"elfdce {command}: {err.filename or args.output or args.input}: "
+              f"{err.strerror or err}", file=sys.stderr)
+        return 2
+    print(describe(result))
+    return 0

@@ -52,6 +52,7 @@ def execute(args: argparse.Namespace) -> int:
     from ..dce.generate import GenerateError, generate, recorded_inputs, write_generated
     from ..dce.host import HostError
     from ..dce.tree import TreeError
+    from ..fsutil import holds
 
     err = sys.stderr
     try:
@@ -77,12 +78,7 @@ def execute(args: argparse.Namespace) -> int:
                                      sysroot=inputs.get("sysroot"))
                 gen = os.path.join(plan.tree.elfdce_dir, "gen")
                 for name, data in sorted(generated.files.items()):
-                    try:
-                        with open(os.path.join(gen, name), "rb") as f:
-                            same = f.read() == data
-                    except OSError:
-                        same = False
-                    if not same:
+                    if not holds(os.path.join(gen, name), data):
                         problems.append(f"elfdce_dce/gen/{name}: not current for this host")
             for p in problems:
                 print(f"elfdce dce prepare --check: {p}", file=err)

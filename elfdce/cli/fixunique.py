@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
@@ -11,6 +9,8 @@ if TYPE_CHECKING:
 
 def configure_parser(sub: argparse._SubParsersAction) -> None:
     """Add the `fix-unique` subcommand to ``sub``."""
+    from .common import add_patch_arguments
+
     p = sub.add_parser(
         "fix-unique",
         help="rebind STB_GNU_UNIQUE dynamic symbols as STB_GLOBAL in a copy of a library",
@@ -19,30 +19,19 @@ def configure_parser(sub: argparse._SubParsersAction) -> None:
         "into the same namespace (DCE's loader) keeps its own definitions. Idempotent. Exit "
         "status: 0 ok, 2 bad input.",
     )
-    p.add_argument("input", metavar="IN")
-    where = p.add_mutually_exclusive_group(required=True)
-    where.add_argument("-o", "--output", metavar="OUT", help="write the patched copy here")
-    where.add_argument("--in-place", action="store_true", help="patch IN itself (atomically)")
+    add_patch_arguments(p)
     p.set_defaults(func=execute)
 
 
 def execute(args: argparse.Namespace) -> int:
     """Patch, and say how many bindings changed."""
-    from ..elf import ElfError
     from ..elf.patches import fix_unique
+    from .common import run_patch
 
-    try:
-        fix = fix_unique(args.input, None if args.in_place else args.output)
-    except ElfError as err:
-        print(f"elfdce fix-unique: {err}", file=sys.stderr)
-        return 2
-    except OSError as err:
-        print(f"elfdce fix-unique: {err.filename or args.output}: {err.strerror or err}",
-              file=sys.stderr)
-        return 2
-    n = len(fix.names)
-    if n:
-        print(f"{fix.output}: {n} STB_GNU_UNIQUE symbol{'s' if n != 1 else ''} made STB_GLOBAL")
-    else:
-        print(f"{fix.output}: no STB_GNU_UNIQUE symbols; unchanged")
-    return 0
+    def describe(fix) -> str:  # noqa: ANN001
+        n = len(fix.names)
+        if not n:
+            return f"{fix.output}: no STB_GNU_UNIQUE symbols; unchanged"
+        return f"{fix.output}: {n} STB_GNU_UNIQUE symbol{'s' if n != 1 else ''} made STB_GLOBAL"
+
+    return run_patch(args, "fix-unique", fix_unique, describe)

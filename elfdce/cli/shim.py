@@ -147,6 +147,10 @@ def _execute_dce(args: argparse.Namespace, keys: list[str]) -> int:
               f"written in C, {kinds['data']} data), {len(plan.excluded)} host pairs left out")
         for label, reason in plan.excluded[:20]:
             print(f"  not exported: {label}: {reason}")
+        if key == keys[0] and plan.unbacked:
+            print(f"  the tree's table names {len(plan.unbacked)} function(s) no host library "
+                  f"exports (their slots are kept for struct Libc's layout, nothing is exported "
+                  f"through them): {', '.join(plan.unbacked)}")
     return status
 
 

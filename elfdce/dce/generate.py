@@ -10,7 +10,7 @@ import subprocess
 import tempfile
 
 from .._record import Record
-from ..fsutil import write_atomic
+from ..fsutil import holds, write_atomic
 from ..policy.xmacro import parse_xmacro
 from .complete import (
     LIBC_ONLY_SOURCES,
@@ -128,12 +128,8 @@ def write_generated(tree: DceTree, generated: Generated) -> list[str]:
     try:
         for name, data in sorted(generated.files.items()):
             path = os.path.join(gen, name)
-            try:
-                with open(path, "rb") as f:
-                    if f.read() == data:
-                        continue
-            except OSError:
-                pass
+            if holds(path, data):
+                continue
             fd, tmp = tempfile.mkstemp(prefix=".elfdce-", dir=gen)
             with os.fdopen(fd, "wb") as f:
                 f.write(data)

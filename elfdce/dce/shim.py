@@ -196,6 +196,7 @@ class DceShimPlan(Record):
     exports: tuple[Export, ...]
     excluded: tuple[tuple[str, str], ...]  # (label, reason)
     host: ExportSet
+    unbacked: tuple[str, ...]  # table entries no host library exports (slot kept, not exported)
 
     @property
     def entries(self) -> tuple[str, ...]:
@@ -263,7 +264,11 @@ def plan_dce_shim(tree: DceTree, key: str, host: Host, layout: Layout) -> DceShi
         else:
             excluded.append((p.label, "neither in the table nor in its completion (prepare the "
                                       "tree and build it for this host)"))
-    return DceShimPlan(BY_KEY[key], layout, tuple(exports), tuple(excluded), lib.exports)
+    everywhere = {p.name for other in host.libraries for p in other.exports.pairs}
+    unbacked = tuple(sorted(e.name for e in table.table()
+                            if e.name in layout.fields and not set(e.names) & everywhere))
+    return DceShimPlan(BY_KEY[key], layout, tuple(exports), tuple(excluded), lib.exports,
+                       unbacked)
 
 
 def _slot_of_name(name: str, slot_of: dict[str, int], layout: Layout, host: Host) -> int | None:

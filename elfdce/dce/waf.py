@@ -18,6 +18,7 @@ import os
 from waflib import Logs, Task, TaskGen, Utils  # type: ignore[import-untyped,import-not-found,unused-ignore]
 
 from ..elf import read_elf
+from ..fsutil import write_if_changed
 from ..versionmaps import build_map
 from .generate import Generated, generate, write_generated
 from .glue import check_exports, defined_names, glue_script
@@ -65,21 +66,8 @@ def version_rule(task) -> int:
         prefix = node.read() if node is not None else ""
         lib = host.library(key)
         text = prefix if lib is None else build_map(lib.elf, style="exact", prefix=prefix).script
-        _write_if_changed(out.abspath(), text)
+        write_if_changed(out.abspath(), text.encode("utf-8", "surrogateescape"))
     return 0
-
-
-def _write_if_changed(path: str, text: str) -> None:
-    from ..fsutil import write_atomic
-
-    data = text.encode("utf-8", "surrogateescape")
-    try:
-        with open(path, "rb") as f:
-            if f.read() == data:
-                return
-    except OSError:
-        pass
-    write_atomic(path, data)
 
 
 def _library_key(tg) -> str | None:
