@@ -5,9 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    import argparse
+import argparse
 
 DEFAULT_TIMEOUT = 60.0
 SETUP_FAILED = 2
@@ -39,7 +37,10 @@ def configure_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-v", "--verbose", action="store_true",
                    help="say how each table was filled and where main is (stderr)")
     p.add_argument("program", metavar="PROGRAM")
-    p.add_argument("args", nargs="*", metavar="ARGS")
+    # as env, timeout and nice do: everything after PROGRAM is the program's, options too
+    p.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS",
+                   help="the program's arguments (all of them, `-v` included; `--` before "
+                   "PROGRAM is accepted)")
     p.set_defaults(func=execute)
 
 

@@ -53,13 +53,19 @@ def main(argv: list[str] | None = None) -> int:
                       f"on the host, {report.trapped} trap; {report.data} data objects",
                       file=sys.stderr)
         main_fn = find_main(a.program)
-        _, base = session.load_program(loadable_copy(a.program))
+        copy = loadable_copy(a.program)
+        handle, base = session.load_program(copy, shown=a.program)
+        redone = session.redo_copies(copy, handle, base)
+        if a.verbose and redone:
+            print(f"elfdce run: {redone} COPY relocations redone from the libraries",
+                  file=sys.stderr)
         if a.verbose:
             print(f"elfdce run: main at base {base:#x} + {main_fn.address:#x} ({main_fn.how})",
                   file=sys.stderr)
     except (ElfError, ShimLoadError, ValueError, OSError) as err:
         print(f"elfdce run: {err}", file=sys.stderr)
         return 2
+    session.set_program_name(a.program)
     if a.status_fd is not None:
         os.write(a.status_fd, b"ready\n")
         os.close(a.status_fd)

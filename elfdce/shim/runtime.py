@@ -40,12 +40,42 @@ int dlinfo(void *handle, int request, void *arg);
 char *dlerror(void);
 int fflush(void *stream);
 void exit(int status);
+int mprotect(void *addr, size_t len, int prot);
 struct elfdce_link_map { uintptr_t l_addr; char *l_name; void *l_ld; void *l_next; void *l_prev; };
 """
 
 # Data objects that must not be the host's current value in a program's namespace.
 _PROGRAM_NAME = ("__progname_full", "program_invocation_name")
 _PROGRAM_SHORT_NAME = ("__progname", "program_invocation_short_name")
+
+
+# Data a program shares with its libc, and the host functions that read or write it. The
+# program reads its own copies (COPY relocations) or the shim's; the host's functions use the
+# host libc's: around a call of one of these, the namespace's values go to the host's and back.
+# A list by hand (glibc's getopt, environment and time-zone functions), not derived from the
+# host's code.
+GETOPT_DATA = ("optind", "opterr", "optopt", "optarg")
+ENV_DATA = ("environ",)
+TZ_DATA = ("tzname", "timezone", "daylight")
+SHARED_STATE = {
+    "getopt": ("int(int, char **, char *)", GETOPT_DATA),
+    "__posix_getopt": ("int(int, char **, char *)", GETOPT_DATA),
+    "getopt_long": ("int(int, char **, char *, void *, int *)", GETOPT_DATA),
+    "getopt_long_only": ("int(int, char **, char *, void *, int *)", GETOPT_DATA),
+    "setenv": ("int(char *, char *, int)", ENV_DATA),
+    "unsetenv": ("int(char *)", ENV_DATA),
+    "putenv": ("int(char *)", ENV_DATA),
+    "clearenv": ("int(void)", ENV_DATA),
+    "getenv": ("char *(char *)", ENV_DATA),
+    "secure_getenv": ("char *(char *)", ENV_DATA),
+    "tzset": ("void(void)", TZ_DATA),
+    "localtime": ("void *(void *)", TZ_DATA),
+    "localtime_r": ("void *(void *, void *)", TZ_DATA),
+    "mktime": ("long(void *)", TZ_DATA),
+    "timelocal": ("long(void *)", TZ_DATA),
+    "ctime": ("char *(void *)", TZ_DATA),
+    "ctime_r": ("char *(void *, char *)", TZ_DATA),
+}
 
 
 class ShimLoadError(Exception):
@@ -111,12 +141,17 @@ class Session:
         self.shims: list[LoadedShim] = []
         self._keep: list[Any] = []  # callbacks and strings that must outlive the namespace
         self._host: dict[str, Any] = {}
+        self.program: Any = None  # the program's handle, once loaded
+        self._shared: dict[str, tuple[Any, Any, int] | None] = {}
 
     # -- loading ---------------------------------------------------------------------------
 
     def _error(self) -> str:
+        """The loader's message for the last dl* failure."""
         err = self.C.dlerror()
-        return self.ffi.string(err).decode(errors="replace") if err else "unknown error"
+        if not err:
+            return "no message from the loader"
+        return self.ffi.string(err).decode(errors="replace")
 
     def load_shim(self, path: str) -> LoadedShim:
         """dlmopen the shim at ``path``: the first one into a new namespace, the next ones into
@@ -209,13 +244,21 @@ class Session:
                 table[s.index] = ffi.cast("void *", callbacks[s.name])
                 counts["overridden"] += 1
                 continue
-            if s.version is None or (strict and s.cls == "DCE"):
+            if s.version is None:
+                counts["trapped"] += 1  # a slot kept for DCE's layout: nothing calls it
+                continue
+            if strict and s.cls == "DCE":
+                table[s.index] = self._trap(f"{s.label}: a DCE-class function without an "
+                                            "override (--strict)")
                 counts["trapped"] += 1
                 continue
             ptr = self.host_symbol(shim.soname, s.name, s.version)
             if ptr == ffi.NULL:
+                table[s.index] = self._trap(f"{s.label}: the host has no such function")
                 counts["trapped"] += 1
                 continue
+            if s.name in SHARED_STATE:
+                ptr = self._in_step(s.name, ptr)
             table[s.index] = ptr
             counts["dce_on_host" if s.cls == "DCE" else "native"] += 1
         initialised = self._fill_data(shim, argv0)
@@ -228,6 +271,68 @@ class Session:
             raise ShimLoadError(f"{shim.path}: {shim.library}_setup refused {len(shim.slots)} slots")
         return FillReport(shim.library, counts["native"], counts["overridden"],
                           counts["dce_on_host"], counts["trapped"], initialised)
+
+    def _trap(self, what: str) -> Any:
+        """A function for a slot that must not be called: says which and exits 127."""
+        message = f"elfdce run: {what}\n".encode()
+
+        def trap() -> None:
+            os.write(2, message)
+            os._exit(127)
+
+        cb = self.ffi.callback("void(void)", trap)
+        self._keep.append(cb)
+        return self.ffi.cast("void *", cb)
+
+    def _shared_pair(self, name: str) -> tuple[Any, Any, int] | None:
+        """(namespace address, host address, size) of a shared data object, or None when the
+        two are the same storage or either is missing."""
+        if name not in self._shared:
+            ffi, C = self.ffi, self.C
+            pair = None
+            if self.program is not None:
+                mine = C.dlsym(self.program, name.encode())
+                host = C.dlsym(ffi.NULL, name.encode())
+                if mine != ffi.NULL and host != ffi.NULL and mine != host:
+                    from ..elf import read_elf
+
+                    libc = read_elf(self.host_path("libc.so.6"), relocations=False)
+                    sym = libc.lookup(name)
+                    if sym is not None and sym.size:
+                        pair = (ffi.cast("char *", mine), ffi.cast("char *", host), sym.size)
+            self._shared[name] = pair
+        return self._shared[name]
+
+    def _in_step(self, name: str, host_fn: Any) -> Any:
+        """``host_fn`` wrapped so that the data it shares with the program is the same for both
+        (`SHARED_STATE`)."""
+        ffi = self.ffi
+        ctype, data = SHARED_STATE[name]
+        fn = ffi.cast(ctype.replace("(", "(*)(", 1), host_fn)
+
+        def wrapper(*args: Any) -> Any:
+            pairs = [p for p in (self._shared_pair(d) for d in data) if p is not None]
+            for mine, host, size in pairs:
+                ffi.memmove(host, mine, size)
+            result = fn(*args)
+            for mine, host, size in pairs:
+                ffi.memmove(mine, host, size)
+            return result
+
+        cb = ffi.callback(ctype, wrapper)
+        self._keep.append(cb)
+        return ffi.cast("void *", cb)
+
+    def set_program_name(self, argv0: str) -> None:
+        """The host libc's program names are the program's (error(), getopt's messages, err())."""
+        ffi, C = self.ffi, self.C
+        full = ffi.new("char[]", os.fsencode(argv0))
+        short = ffi.new("char[]", os.fsencode(os.path.basename(argv0)))
+        self._keep += [full, short]
+        for name in _PROGRAM_NAME + _PROGRAM_SHORT_NAME:
+            where = C.dlsym(ffi.NULL, name.encode())
+            if where != ffi.NULL:
+                ffi.cast("char **", where)[0] = full if name in _PROGRAM_NAME else short
 
     def _fill_data(self, shim: LoadedShim, argv0: str | None) -> int:
         from ..elf import read_elf
@@ -253,7 +358,11 @@ class Session:
                 ffi.memmove(target, b"\0" * d.size, d.size)
                 done += 1
                 continue
-            host = self.host_symbol(shim.soname, d.name, d.version)
+            # the definition the base namespace uses: an executable's COPY (Debian's python3
+            # copies __environ) holds the live value, the library's own storage a stale one
+            host = self.C.dlvsym(ffi.NULL, d.name.encode(), d.version.encode())
+            if host == ffi.NULL:
+                host = self.host_symbol(shim.soname, d.name, d.version)
             if host == ffi.NULL:
                 continue
             if host_sizes.get((d.name, d.version)) != d.size:
@@ -267,18 +376,88 @@ class Session:
 
     # -- programs --------------------------------------------------------------------------
 
-    def load_program(self, path: str) -> tuple[Any, int]:
-        """dlmopen a (DF_1_PIE-free) program into the namespace: (handle, load base)."""
+    def load_program(self, path: str, shown: str | None = None) -> tuple[Any, int]:
+        """dlmopen a (DF_1_PIE-free) program into the namespace: (handle, load base).
+        ``shown`` is the name errors give (the user's program, not the cached copy)."""
         ffi, C = self.ffi, self.C
         if self.lmid is None:
             raise ShimLoadError("load a shim before the program")
         handle = C.dlmopen(self.lmid, os.fsencode(os.path.abspath(path)), RTLD_NOW)
         if handle == ffi.NULL:
-            raise ShimLoadError(f"{path}: dlmopen failed: {self._error()}")
+            raise ShimLoadError(f"{shown or path}: cannot be loaded: {self._error()}")
+        self.program = handle
         lm = ffi.new("struct elfdce_link_map **")
         if C.dlinfo(handle, RTLD_DI_LINKMAP, lm) != 0:
             raise ShimLoadError(f"{path}: dlinfo failed: {self._error()}")
         return handle, int(lm[0].l_addr)
+
+    def redo_copies(self, program: str, handle: Any, base: int) -> int:
+        """Redo the program's COPY relocations that ld.so resolved to the program itself.
+
+        ld.so resolves a COPY relocation to the first definition in the object's scope that is
+        not an *executable's*; a dlopened PIE is not one, and its local scope starts with
+        itself, so a COPY of data that no shim defines (``typeinfo for std::exception``,
+        vtables of libstdc++) copies the program's own zeroed .bss, and a thrown exception then
+        crashes in the personality routine. (The shims' data is found right: the namespace's
+        global scope, searched first, is the libc shim's.) A copy is redone from the first other
+        object of the namespace that defines the symbol (at the version asked), when the
+        program's copy is still all zero: data a constructor has written into it already (the
+        iostreams libstdc++ builds in place) is kept. Returns the number redone."""
+        from ..elf import read_elf
+
+        ffi, C = self.ffi, self.C
+        elf = read_elf(program, relocations=True)
+        if elf.relocations is None:
+            return 0
+        copies = [elf.symbols[r.symbol_index] for r in elf.relocations
+                  if elf.relocation_kind(r) == "COPY" and r.symbol_index < len(elf.symbols)]
+        if not copies:
+            return 0
+        relro = [(base + p.vaddr, base + p.vaddr + p.memsz) for p in elf.segments
+                 if p.type == 0x6474E552]  # PT_GNU_RELRO: read-only once relocated
+        shims = {os.path.realpath(s.path) for s in self.shims}
+        others = []
+        lm = ffi.new("struct elfdce_link_map **")
+        if C.dlinfo(handle, RTLD_DI_LINKMAP, lm) != 0:
+            return 0
+        node = ffi.cast("struct elfdce_link_map *", lm[0])
+        while node.l_prev != ffi.NULL:
+            node = ffi.cast("struct elfdce_link_map *", node.l_prev)
+        while node != ffi.NULL:
+            name = ffi.string(node.l_name) if node.l_name != ffi.NULL else b""
+            if name and node.l_addr != base and os.path.realpath(os.fsdecode(name)) not in shims:
+                h = C.dlmopen(self.lmid, name, RTLD_NOW | RTLD_NOLOAD)
+                if h != ffi.NULL:
+                    others.append(h)
+            node = ffi.cast("struct elfdce_link_map *", node.l_next)
+        redone = 0
+        for sym in copies:
+            target = ffi.cast("char *", base + sym.value)
+            if sym.size == 0 or any(bytes(ffi.buffer(target, sym.size))):
+                continue
+            for h in others:
+                src = (C.dlvsym(h, sym.name.encode(), sym.version.name.encode())
+                       if sym.version is not None else C.dlsym(h, sym.name.encode()))
+                if src != ffi.NULL and int(ffi.cast("uintptr_t", src)) != base + sym.value:
+                    self._write_relro(target, ffi.cast("char *", src), sym.size, relro)
+                    redone += 1
+                    break
+        return redone
+
+    def _write_relro(self, target: Any, src: Any, size: int,
+                     relro: list[tuple[int, int]]) -> None:
+        """memmove into the program, making a RELRO page writable for the time of it."""
+        ffi, C = self.ffi, self.C
+        addr = int(ffi.cast("uintptr_t", target))
+        inside = any(lo <= addr < hi for lo, hi in relro)
+        page = os.sysconf("SC_PAGE_SIZE")
+        start = addr & ~(page - 1)
+        length = ((addr + size + page - 1) & ~(page - 1)) - start
+        if inside and C.mprotect(ffi.cast("void *", start), length, 3) != 0:  # READ|WRITE
+            raise ShimLoadError("mprotect of the program's RELRO data failed")
+        ffi.memmove(target, src, size)
+        if inside:
+            C.mprotect(ffi.cast("void *", start), length, 1)  # READ
 
     def call_main(self, address: int, argv: Iterable[str]) -> int:
         """Call ``int main(int, char **, char **)`` at ``address`` with ``argv`` and this
