@@ -121,7 +121,9 @@ def program_info(elf: ElfSymbols) -> ProgramInfo:
                             "`elfdce fix-pie` clears the flag)")
     elif pie_flag:
         pie, text = "static-pie", "static PIE: no dynamic imports to replace"
-    elif interp:
+    elif interp and not elf.soname:
+        # (glibc's libc.so.6 has a PT_INTERP too, to print its version: its soname says what
+        # it is)
         pie, text = "pie-without-flag", "PIE without DF_1_PIE (older linker): dlopen accepts it"
     else:
         pie, text = "dso", "shared library, not a program"

@@ -44,8 +44,64 @@ def configure_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=execute)
 
 
+def _refusal(elf) -> str | None:  # noqa: ANN001
+    """Why ``elf`` cannot be run (a library, a static or non-PIE program), or None."""
+    from ..preflight import program_info
+
+    info = program_info(elf)
+    if info.pie == "dso":
+        return "a shared library, not a program"
+    if info.pie == "static-pie" or (elf.header.type == 2 and elf.dynamic is None):
+        return "a static program: it has no C library to replace"
+    if info.pie == "exec":
+        return "not position-independent (ET_EXEC): only a PIE can be loaded (-fPIE -pie)"
+    if info.pie == "other":
+        return f"{elf.header.type_name}: not a program"
+    return None
+
+
+def _end_descendants() -> None:
+    """SIGKILL every process left below this one (as subreaper, orphans of the program,
+    setsid ones included, were re-parented here)."""
+    import signal
+
+    me = os.getpid()
+    while True:
+        found = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as f:
+                    stat = f.read()
+            except OSError:
+                continue
+            fields = stat[stat.rfind(b")") + 2:].split()
+            if len(fields) > 1 and int(fields[1]) == me:
+                found.append(int(entry))
+        if not found:
+            return
+        for pid in found:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+            except (ProcessLookupError, ChildProcessError):
+                pass
+
+
+def _become_subreaper() -> None:
+    """prctl(PR_SET_CHILD_SUBREAPER): the program's orphans become ours, not init's."""
+    import ctypes
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
 def execute(args: argparse.Namespace) -> int:
     """Check the inputs, start the runner, relay its exit status."""
+    import signal
     import subprocess
 
     from ..elf import ElfError, read_elf
@@ -53,10 +109,18 @@ def execute(args: argparse.Namespace) -> int:
 
     try:
         shim_files(args.shim)
-        read_elf(args.program, relocations=False)
+        why = _refusal(read_elf(args.program, relocations=False))
     except (ElfError, ValueError) as err:
         print(f"elfdce run: {err}", file=sys.stderr)
         return 2
+    except OSError as err:
+        print(f"elfdce run: {err.filename or args.program}: {err.strerror or err}",
+              file=sys.stderr)
+        return 2
+    if why is not None:
+        print(f"elfdce run: {args.program}: {why}", file=sys.stderr)
+        return 2
+    _become_subreaper()
     read_fd, write_fd = os.pipe()
     cmd = [sys.executable, "-m", "elfdce.shim.runner", "--shim", args.shim,
            "--overrides", args.overrides, "--status-fd", str(write_fd)]
@@ -69,21 +133,28 @@ def execute(args: argparse.Namespace) -> int:
     try:
         status = proc.wait(timeout=args.timeout)
     except subprocess.TimeoutExpired:
-        import signal
-
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
+        _end_descendants()
         print(f"elfdce run: {args.program} timed out after {args.timeout:g} s", file=sys.stderr)
         return TIMED_OUT
     except KeyboardInterrupt:
-        import signal
-
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
+        _end_descendants()
         raise
     finally:
         with os.fdopen(read_fd, "rb") as f:
             ready = f.read() == b"ready\n"
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)  # what the program started and left running
+    except (ProcessLookupError, PermissionError):
+        pass
+    _end_descendants()
     if not ready:
         return SETUP_FAILED
-    return status if status >= 0 else 128 - status
+    if status < 0:
+        name = signal.Signals(-status).name if -status in signal.valid_signals() else str(-status)
+        print(f"elfdce run: {args.program} killed by {name}", file=sys.stderr)
+        return 128 - status
+    return status

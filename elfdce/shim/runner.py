@@ -43,7 +43,12 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         overrides, cdef = load_overrides(a.overrides) if a.overrides else ({}, "")
-        session = Session(cdef)
+        try:
+            session = Session(cdef)
+        except Exception as err:  # cffi's CDefError for a bad CDEF
+            detail = " ".join(str(err).split())
+            raise ShimLoadError(f"overrides {a.overrides}: CDEF: {type(err).__name__}: "
+                                f"{detail}") from None
         for path in shim_files(a.shim):
             shim = session.load_shim(path)
             report = session.fill(shim, overrides, strict=a.strict, argv0=a.program)
@@ -52,6 +57,11 @@ def main(argv: list[str] | None = None) -> int:
                       f"{report.native} host, {report.overridden} Python, {report.dce_on_host} DCE "
                       f"on the host, {report.trapped} trap; {report.data} data objects",
                       file=sys.stderr)
+        known = {s.name for shim in session.shims for s in shim.slots}
+        unknown = sorted(set(overrides) - known)
+        if unknown:
+            raise ShimLoadError(f"overrides {a.overrides}: no shim exports "
+                                f"{', '.join(unknown)} (misspelt?)")
         main_fn = find_main(a.program)
         copy = loadable_copy(a.program)
         handle, base = session.load_program(copy, shown=a.program)

@@ -91,6 +91,10 @@ class SlotInfo(Record):
     default: bool
     cls: str
 
+    @property
+    def label(self) -> str:
+        return f"{self.name}{'@@' if self.default else '@'}{self.version}"
+
 
 class DataInfo(Record):
     """A data object as the shim describes itself (``address`` in this process)."""
@@ -234,7 +238,12 @@ class Session:
         overrides = overrides or {}
         callbacks = {}
         for name, (ctype, fn) in overrides.items():
-            cb = ffi.callback(ctype, fn)
+            try:
+                cb = ffi.callback(ctype, fn)
+            except Exception as err:  # cffi's CDefError, FFIError, TypeError
+                detail = " ".join(str(err).split())
+                raise ShimLoadError(f"override {name}: bad C function type {ctype!r}: "
+                                    f"{detail}") from None
             self._keep.append(cb)
             callbacks[name] = cb
         table = ffi.new("void *[]", max(len(shim.slots), 1))
@@ -485,17 +494,29 @@ def load_overrides(spec: str) -> tuple[dict[str, tuple[str, Callable[..., Any]]]
     import importlib
     import importlib.util
 
-    if spec.endswith(".py") or os.sep in spec:
-        loader_spec = importlib.util.spec_from_file_location("elfdce_overrides", spec)
-        if loader_spec is None or loader_spec.loader is None:
-            raise ShimLoadError(f"{spec}: cannot load as a Python module")
-        module = importlib.util.module_from_spec(loader_spec)
-        loader_spec.loader.exec_module(module)
-    else:
-        module = importlib.import_module(spec)
+    try:
+        if spec.endswith(".py") or os.sep in spec:
+            if not os.path.isfile(spec):
+                raise ShimLoadError(f"overrides {spec}: no such file")
+            loader_spec = importlib.util.spec_from_file_location("elfdce_overrides", spec)
+            if loader_spec is None or loader_spec.loader is None:
+                raise ShimLoadError(f"overrides {spec}: cannot load as a Python module")
+            module = importlib.util.module_from_spec(loader_spec)
+            loader_spec.loader.exec_module(module)
+        else:
+            module = importlib.import_module(spec)
+    except ShimLoadError:
+        raise
+    except Exception as err:  # the user's module: anything it raises is its error, one line
+        raise ShimLoadError(f"overrides {spec}: {type(err).__name__}: {err}") from None
     overrides = getattr(module, "OVERRIDES", None)
     if not isinstance(overrides, dict):
-        raise ShimLoadError(f"{spec}: defines no OVERRIDES dict")
+        raise ShimLoadError(f"overrides {spec}: defines no OVERRIDES dict")
+    for name, value in overrides.items():
+        if not (isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str)
+                and callable(value[1])):
+            raise ShimLoadError(f"overrides {spec}: OVERRIDES[{name!r}] is not "
+                                "(C function type, function)")
     return overrides, str(getattr(module, "CDEF", ""))
 
 
