@@ -374,3 +374,84 @@ def test_aarch64_shim_builds_and_matches_the_aarch64_libc(tmp_path):
         assert page + lo12 == slots_addr + 8 * slot.index, slot.label
         checked += 1
     assert checked > 100
+
+
+@pytest.fixture(scope="module")
+def full_shims(tmp_path_factory) -> str:
+    """All five shims from the default policy (libstdc++ needs libm's too)."""
+    d = tmp_path_factory.mktemp("allshims")
+    r = subprocess.run([sys.executable, "-m", "elfdce", "shim", "build", "--all", "-o", str(d)],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    return str(d)
+
+
+def test_run_cxx_exceptions_rtti_and_static_objects(full_shims, tmp_path):
+    prog = str(tmp_path / "cxx")
+    subprocess.run(["g++", "-O1", "-fPIE", "-pie", "-o", prog,
+                    os.path.join(PROGRAMS, "cxx_exceptions.cc")], check=True)
+    native = subprocess.run([prog], capture_output=True, text=True, timeout=60)
+    proc = elfdce_run(full_shims, prog, options=["--overrides", ""], cache=str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == native.stdout
+    assert "caught St12out_of_range: too big\n42 3.5 ok\n" in proc.stdout
+    assert proc.stdout.endswith("destroyed\n")
+
+
+def test_run_keeps_the_shared_state_of_program_and_libc(full_shims, tmp_path, gcc):
+    prog = str(tmp_path / "state")
+    subprocess.run([gcc, "-O1", "-fPIE", "-pie", "-o", prog,
+                    os.path.join(PROGRAMS, "shared_state.c")], check=True)
+    args = ["-c", "5", "-v", "operand"]
+    env = dict(os.environ, TZ="UTC")
+    native = subprocess.run([prog, *args], capture_output=True, text=True, timeout=60, env=env)
+    proc = elfdce_run(full_shims, prog, *args, options=["--overrides", ""], env=env,
+                      cache=str(tmp_path))
+    assert (proc.returncode, proc.stdout, proc.stderr) == (
+        native.returncode, native.stdout, native.stderr)
+    assert "option c optarg=5 optind=3\n" in proc.stdout and "first operand: operand" in proc.stdout
+    assert "environ has it: 1, getenv: yes" in proc.stdout and "tzname: EST EDT" in proc.stdout
+    assert proc.stderr == f"{prog}: done: No such file or directory\n" and proc.returncode == 3
+
+
+def test_run_failures_say_what_and_where(full_shims, tmp_path, gcc):
+    libc = subprocess.run([gcc, "-print-file-name=libc.so.6"], capture_output=True,
+                          text=True).stdout.strip()
+    proc = elfdce_run(full_shims, os.path.realpath(libc))
+    assert proc.returncode == 2 and "a shared library, not a program" in proc.stderr
+    src = tmp_path / "segv.c"
+    src.write_text("#include <signal.h>\nint main(void) { raise(SIGSEGV); return 0; }\n")
+    prog = str(tmp_path / "segv")
+    subprocess.run([gcc, "-fPIE", "-pie", "-o", prog, str(src)], check=True)
+    proc = elfdce_run(full_shims, prog, options=["--overrides", ""], cache=str(tmp_path))
+    assert proc.returncode == 128 + 11 and f"{prog} killed by SIGSEGV" in proc.stderr
+    for text, expected in (
+            ('OVERRIDES = {"getpdi": ("int(void)", lambda: 1)}\n', "no shim exports getpdi"),
+            ('OVERRIDES = {"getpid": ("int(void", lambda: 1)}\n', "bad C function type"),
+            ("import no_such_module\n", "ModuleNotFoundError"),
+    ):
+        module = tmp_path / "ov.py"
+        module.write_text(text)
+        proc = elfdce_run(full_shims, prog, options=["--overrides", str(module)],
+                          cache=str(tmp_path))
+        assert proc.returncode == 2 and expected in proc.stderr, proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1
+    proc = elfdce_run(full_shims, prog, options=["--overrides", str(tmp_path / "none.py")])
+    assert proc.returncode == 2 and "no such file" in proc.stderr
+    # options after PROGRAM are the program's
+    proc = elfdce_run(full_shims, shutil.which("uname"), "-s", options=["--overrides", ""],
+                      cache=str(tmp_path))
+    assert (proc.returncode, proc.stdout) == (0, "Linux\n"), proc.stderr
+
+
+def test_run_ends_what_the_program_leaves_running(full_shims, tmp_path, gcc):
+    src = tmp_path / "daemon.c"
+    src.write_text("#include <unistd.h>\n#include <stdio.h>\n"
+                   "int main(void) { if (fork() == 0) { setsid(); sleep(60); return 0; }"
+                   " puts(\"parent\"); return 0; }\n")
+    prog = str(tmp_path / f"daemon-{os.getpid()}")
+    subprocess.run([gcc, "-fPIE", "-pie", "-o", prog, str(src)], check=True)
+    proc = elfdce_run(full_shims, prog, options=["--overrides", ""], cache=str(tmp_path))
+    assert (proc.returncode, proc.stdout) == (0, "parent\n")
+    left = subprocess.run(["pgrep", "-f", os.path.basename(prog)], capture_output=True, text=True)
+    assert left.stdout.strip() == "", "a setsid child outlived run"
