@@ -41,6 +41,7 @@ class Import(Record):
     provider: str | None  # soname (or path) of the object that defines it on the host
     verdict: str  # one of VERDICTS
     detail: str
+    data: bool = False  # a data object (STT_OBJECT/STT_TLS), not a function
 
 
 class ProgramInfo(Record):
@@ -55,6 +56,23 @@ class ProgramInfo(Record):
     @property
     def loadable(self) -> bool:
         return self.pie in ("pie", "pie-without-flag")
+
+
+class Verdict(Record):
+    """`Report.verdict`: the state, its reason, the hazards named."""
+
+    state: str  # "loads", "loads with hazards", "needs fix-pie", "will not load"
+    reason: str
+    hazards: tuple[str, ...]
+
+    @property
+    def exit_status(self) -> int:
+        """0 loads (hazards or not), 1 will not load, 3 needs fix-pie."""
+        return {"will not load": 1, "needs fix-pie": 3}.get(self.state, 0)
+
+    @property
+    def line(self) -> str:
+        return f"{self.state}: {self.reason}"
 
 
 class Report(Record):
@@ -75,6 +93,58 @@ class Report(Record):
     def ok(self) -> bool:
         """Nothing missing, every needed library found, and a program DCE can load."""
         return not self.missing() and not self.closure.missing and self.info.loadable
+
+    def verdict(self, refuses_pie: bool = True, refuses_execstack: bool = False) -> Verdict:
+        """What a user acts on: ``loads``, ``loads with hazards``, ``needs fix-pie`` (loads once
+        DF_1_PIE is cleared: glibc >= 2.30 refuses to dlopen it), or ``will not load``, with
+        the reason and the hazards."""
+        from .glibc.shared_state import USERS
+
+        hazards = []
+        shared = [c for c in self.info.copy_relocations if c in USERS]
+        if shared:
+            users = sorted({f for c in shared for f in USERS[c]} & {i.name for i in self.imports})
+            hazards.append(f"copies {', '.join(shared)} at load time"
+                           + (f" and calls {', '.join(users)}, which change the libc's own "
+                              "copies: it reads stale values unless they are kept in step"
+                              if users else ""))
+        unsupported = sorted({_label(i) for i in self.imports if i.verdict == "unsupported"})
+        if unsupported:
+            hazards.append(f"{len(unsupported)} import{'s' * (len(unsupported) != 1)} no "
+                           f"replacement can forward (TLS, GLIBC_PRIVATE): "
+                           f"{', '.join(unsupported[:8])}{' …' if len(unsupported) > 8 else ''}")
+        if any(i.name in ("__cxa_throw", "_Unwind_RaiseException") for i in self.imports):
+            hazards.append("throws C++ exceptions: in a dlopened PIE, typeinfo its COPY "
+                           "relocations take must come from libstdc++ (elfdce run redoes them)")
+        if self.info.textrel:
+            hazards.append("text relocations")
+        missing = self.missing()
+        if not self.info.loadable:
+            return Verdict("will not load", self.info.description, tuple(hazards))
+        if self.closure.missing:
+            names = ", ".join(sorted(o.needed for o in self.closure.missing))
+            return Verdict("will not load", f"libraries not found: {names}", tuple(hazards))
+        if missing:
+            return Verdict("will not load", f"{len(missing)} import"
+                           f"{'s' * (len(missing) != 1)} nothing exports", tuple(hazards))
+        if self.info.executable_stack and refuses_execstack:
+            return Verdict("will not load", "needs an executable stack, which glibc >= 2.41 "
+                           "refuses to dlopen", tuple(hazards))
+        if self.info.pie == "pie" and refuses_pie:
+            return Verdict("needs fix-pie", "DF_1_PIE is set and this glibc (>= 2.30) refuses "
+                           "to dlopen it: `elfdce fix-pie` (or a DCE tree prepared by elfdce, "
+                           "whose loader clears it)", tuple(hazards))
+        if hazards:
+            return Verdict("loads with hazards", "every import is bound", tuple(hazards))
+        return Verdict("loads", "every import is bound", ())
+
+    def missing_by_library(self) -> dict[str, list[str]]:
+        """The missing imports, sorted, by the library that should provide them."""
+        out: dict[str, list[str]] = {}
+        for i in self.missing():
+            where = i.needed_from or i.provider or "(no library)"
+            out.setdefault(where, []).append(_label(i))
+        return {k: sorted(set(v)) for k, v in sorted(out.items())}
 
     def summary(self) -> str:
         """``prog: 12 imports — 5 DCE, 6 NATIVE, 1 DATA, 0 missing`` (the program's own), then
@@ -325,7 +395,7 @@ def preflight(
             if provider is not None and provider.elf is not None:
                 prov = provider.elf.soname or provider.path
             imports.append(Import(o.path, s.name, version, needed_from, weak, prov, verdict,
-                                  detail))
+                                  detail, s.type in (C.STT_OBJECT, C.STT_TLS)))
         if key is not None and memo is not None:
             memo[key] = tuple(imports[first:])
     program_elf = loaded[0].elf

@@ -431,7 +431,12 @@ def _run_pool(state: _RunState, tops: list[str], jobs: int, mode: str, policy: P
         for fut in cf.as_completed(pending):
             collect(fut)
     except KeyboardInterrupt:
-        pool.shutdown(wait=True, cancel_futures=True)
+        # The interrupt may have landed inside the executor's own bookkeeping (a lock held in
+        # submit): waiting for it could hang. The workers ignore SIGINT; end them, keep what
+        # finished.
+        for proc in list((getattr(pool, "_processes", None) or {}).values()):
+            proc.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
     return sorted(worker_rss.values(), reverse=True)

@@ -164,8 +164,10 @@ def test_preflight_against_each_glibc(root, tmp_path, gcc):
     needs = {v.name for s in elfdce.scan(prog).undefined() if (v := s.version)}
     r = cli("preflight", *sysroot_args(root), prog)
     have = {d.name for d in elfdce.scan(libc_of(root)).version_defs}
+    summary = next(ln for ln in r.stdout.splitlines() if ln.startswith("p: "))
     if needs <= have:
-        assert " 0 missing" in r.stdout.splitlines()[0], r.stdout
+        assert " 0 missing" in summary and r.stdout.startswith("needs fix-pie: "), r.stdout
+        assert r.returncode == 3
     else:  # a program built here asks 2.31 for GLIBC_2.34 (__libc_start_main)
         assert r.returncode == 1
         assert "does not define version GLIBC_2.34" in r.stdout

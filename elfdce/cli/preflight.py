@@ -21,8 +21,9 @@ def configure_parser(sub: argparse._SubParsersAction) -> None:
         description="Resolve PROGRAM's libraries as the loader would, bind every import, and "
         "class it by the policy: DCE, NATIVE, DATA, missing, unsupported, external, weak. Also "
         "reports PIE status, COPY relocations, an executable stack and text relocations. Exit "
-        "status: 0 nothing missing, 1 something missing (or a library not found, or not a "
-        "PIE), 2 bad input.",
+        "status: 0 it loads (hazards named or not), 1 it will not load (something missing, "
+        "a library not found, not a PIE), 3 it needs fix-pie first (DF_1_PIE on glibc >= "
+        "2.30), 2 bad input. The first line is the verdict.",
     )
     p.add_argument("paths", nargs="+", metavar="PROGRAM",
                    help="the program (with --tree: directories)")
@@ -35,6 +36,8 @@ def configure_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--replacements", metavar="DIR",
                    help="bind against the replacement libraries built in DIR (libc-ns3.so …, "
                    "DCE's build/lib or `elfdce shim build` output) instead of the policy alone")
+    p.add_argument("--suggest", action="store_true",
+                   help="print, for each missing import, the policy line (elfdce TSV) to add")
     p.add_argument("--all", action="store_true",
                    help="list every import of the libraries too, not only their problems")
     p.add_argument("--json", action="store_true",
@@ -64,6 +67,10 @@ def execute(args: argparse.Namespace) -> int:
 
             return run(args, "preflight", policy, "preflight")
         replacements = read_replacements(args.replacements) if args.replacements else None
+        mismatch = _machine_mismatch(args.paths[0], args.sysroot)
+        if mismatch:
+            print(f"elfdce preflight: {mismatch}", file=sys.stderr)
+            return 2
         report = preflight(args.paths[0], policy, sysroot=args.sysroot,
                            library_path=args.library_path.split(":"), replacements=replacements)
     except (ElfError, PolicyError) as err:
@@ -76,15 +83,64 @@ def execute(args: argparse.Namespace) -> int:
         print("note: under DCE, an import a replacement forwards (NATIVE, or DCE-class in "
               "name only) runs on the host, unsimulated; a missing one fails to load, or with "
               "RTLD_DEEPBIND silently binds to the host libc", file=sys.stderr)
-    out = _json(report) if args.json else _text(report, args.all)
+    verdict = report.verdict(*_refusals(args.sysroot))
+    if args.json:
+        out = _json(report, verdict)
+    else:
+        out = _text(report, args.all, verdict)
+        if args.suggest:
+            out += _suggestions(report)
     sys.stdout.buffer.write(out.encode("utf-8", "surrogateescape"))
     sys.stdout.flush()
-    return 0 if report.ok else 1
+    return verdict.exit_status
 
 
-def _text(report: Report, everything: bool) -> str:
+def _refusals(sysroot: str | None) -> tuple[bool, bool]:
+    """(glibc refuses to dlopen a DF_1_PIE object, refuses an executable stack): >= 2.30 and
+    >= 2.41, from the release of the libc preflight binds against."""
+    from ..glibc.libs import glibc_release, locate
+
+    libc = {x.library.key: x for x in locate(sysroot)}["libc"].path
+    release = glibc_release(libc) if libc else None
+    if release is None:
+        return True, False
+    return release >= (2, 30), release >= (2, 41)
+
+
+def _machine_mismatch(program: str, sysroot: str | None) -> str | None:
+    """One line when ``program`` is for another machine than the libraries checked against."""
+    from ..elf import read_elf
+    from ..glibc.libs import locate
+
+    prog = read_elf(program, relocations=False).header
+    libc = {x.library.key: x for x in locate(sysroot)}["libc"].path
+    if libc is None:
+        return None
+    lib = read_elf(libc, relocations=False).header
+    if (prog.machine, prog.elf_class) != (lib.machine, lib.elf_class):
+        return (f"{program}: built for {prog.machine_name} (ELF{prog.elf_class}), checked "
+                f"against {lib.machine_name} (ELF{lib.elf_class}) libraries ({libc}): give "
+                "--sysroot")
+    return None
+
+
+def _suggestions(report: Report) -> str:
+    """The policy lines (elfdce TSV: name, class, macro, extra, guard, note) for the missing."""
+    lines = ["# policy lines to add (elfdce TSV):"]
+    data = {i.name for i in report.missing() if i.data}
+    for name in sorted({i.name for i in report.missing()}):
+        cls, macro = ("DATA", "") if name in data else ("NATIVE", "NATIVE")
+        lines.append(f"{name}\t{cls}\t{macro}\t\t\tmissing in {report.program}")
+    return "\n".join(lines) + "\n"
+
+
+def _text(report: Report, everything: bool, verdict=None) -> str:  # noqa: ANN001
     info = report.info
-    lines = [report.summary(), "", f"program: {report.program}", f"  {info.description}"]
+    lines = [verdict.line] if verdict is not None else []
+    lines += [f"  hazard: {h}" for h in (verdict.hazards if verdict else ())]
+    lines += [f"  missing from {lib}: {', '.join(names)}"
+              for lib, names in report.missing_by_library().items()]
+    lines += [report.summary(), "", f"program: {report.program}", f"  {info.description}"]
     if info.copy_relocations:
         lines.append("  COPY relocations (their data arrives as zero when the program is "
                      "dlopened): " + ", ".join(info.copy_relocations))
@@ -117,13 +173,16 @@ def _name(i) -> str:
     return f"{i.name}@{i.version}" if i.version else i.name
 
 
-def _json(report: Report) -> str:
+def _json(report: Report, verdict) -> str:  # noqa: ANN001
     from ..emit.json import dumps
 
     info = report.info
     return dumps({
         "schema_version": PREFLIGHT_SCHEMA_VERSION,
         "program": report.program,
+        "verdict": verdict.state,
+        "reason": verdict.reason,
+        "hazards": list(verdict.hazards),
         "ok": report.ok,
         "summary": report.summary(),
         "pie": info.pie,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from .._record import Record
 from ..elf import ElfError, read_elf
 from ..exports import ExportSet, from_elf
-from ..glibc.libs import FIVE, locate
+from ..glibc.libs import FIVE, glibc_release, locate
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -49,15 +49,9 @@ class Host(Record):
     def glibc_version(self) -> tuple[int, int]:
         """libc's release: its banner ("… release version 2.31."), else the newest ``GLIBC_2.N``
         node (a lower bound: 2.31 added no symbols, so its newest node is GLIBC_2.30)."""
-        import re
-
-        try:
-            with open(self.libc.path, "rb") as f:
-                found = re.search(rb"release version (\d+)\.(\d+)", f.read(64 << 20))
-            if found:
-                return int(found.group(1)), int(found.group(2))
-        except (OSError, ValueError):
-            pass
+        release = glibc_release(self.libc.path)
+        if release is not None:
+            return release
         best = (0, 0)
         for node in self.libc.exports.nodes:
             name = node.name

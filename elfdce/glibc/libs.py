@@ -164,6 +164,18 @@ def locate(
     return out
 
 
+def glibc_release(libc_path: str) -> tuple[int, int] | None:
+    """The release a libc.so.6 states in its banner ("… release version 2.31."), or None."""
+    import re
+
+    try:
+        with open(libc_path, "rb") as f:
+            found = re.search(rb"release version (\d+)\.(\d+)", f.read(64 << 20))
+    except OSError:
+        return None
+    return (int(found.group(1)), int(found.group(2))) if found else None
+
+
 def require_glibc_library(elf: ElfSymbols, key: str) -> None:
     """ElfError unless ``elf`` can stand for the library ``key``: libc must be a glibc libc.so.6
     (GLIBC_ version nodes and ``gnu_get_libc_version``); any other must define version nodes

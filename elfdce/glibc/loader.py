@@ -152,6 +152,8 @@ def _search(
     def inside(d: str) -> str:
         return os.path.join(root, d.lstrip("/")) if root and d.startswith("/") else d
 
+    if "$ORIGIN" in needed or "${ORIGIN}" in needed:
+        needed = _expand(needed, origin)  # ld.so expands it in DT_NEEDED too (_dl_dst_substitute)
     if "/" in needed:
         path = inside(needed)
         elf = candidate(path)

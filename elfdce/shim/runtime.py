@@ -17,6 +17,7 @@ import os
 
 from .._record import Record
 from ..glibc.libs import FIVE
+from ..glibc.shared_state import SHARED_STATE
 from .plan import SHIM_ABI
 
 TYPE_CHECKING = False
@@ -47,35 +48,6 @@ struct elfdce_link_map { uintptr_t l_addr; char *l_name; void *l_ld; void *l_nex
 # Data objects that must not be the host's current value in a program's namespace.
 _PROGRAM_NAME = ("__progname_full", "program_invocation_name")
 _PROGRAM_SHORT_NAME = ("__progname", "program_invocation_short_name")
-
-
-# Data a program shares with its libc, and the host functions that read or write it. The
-# program reads its own copies (COPY relocations) or the shim's; the host's functions use the
-# host libc's: around a call of one of these, the namespace's values go to the host's and back.
-# A list by hand (glibc's getopt, environment and time-zone functions), not derived from the
-# host's code.
-GETOPT_DATA = ("optind", "opterr", "optopt", "optarg")
-ENV_DATA = ("environ",)
-TZ_DATA = ("tzname", "timezone", "daylight")
-SHARED_STATE = {
-    "getopt": ("int(int, char **, char *)", GETOPT_DATA),
-    "__posix_getopt": ("int(int, char **, char *)", GETOPT_DATA),
-    "getopt_long": ("int(int, char **, char *, void *, int *)", GETOPT_DATA),
-    "getopt_long_only": ("int(int, char **, char *, void *, int *)", GETOPT_DATA),
-    "setenv": ("int(char *, char *, int)", ENV_DATA),
-    "unsetenv": ("int(char *)", ENV_DATA),
-    "putenv": ("int(char *)", ENV_DATA),
-    "clearenv": ("int(void)", ENV_DATA),
-    "getenv": ("char *(char *)", ENV_DATA),
-    "secure_getenv": ("char *(char *)", ENV_DATA),
-    "tzset": ("void(void)", TZ_DATA),
-    "localtime": ("void *(void *)", TZ_DATA),
-    "localtime_r": ("void *(void *, void *)", TZ_DATA),
-    "mktime": ("long(void *)", TZ_DATA),
-    "timelocal": ("long(void *)", TZ_DATA),
-    "ctime": ("char *(void *)", TZ_DATA),
-    "ctime_r": ("char *(void *, char *)", TZ_DATA),
-}
 
 
 class ShimLoadError(Exception):
