@@ -125,8 +125,9 @@ class Report(Record):
             names = ", ".join(sorted(o.needed for o in self.closure.missing))
             return Verdict("will not load", f"libraries not found: {names}", tuple(hazards))
         if missing:
-            return Verdict("will not load", f"{len(missing)} import"
-                           f"{'s' * (len(missing) != 1)} nothing exports", tuple(hazards))
+            return Verdict("will not load", f"{len(missing)} missing import"
+                           f"{'s' * (len(missing) != 1)} (no object exports it, or the policy "
+                           "has no entry so the replacement will not)", tuple(hazards))
         if self.info.executable_stack and refuses_execstack:
             return Verdict("will not load", "needs an executable stack, which glibc >= 2.41 "
                            "refuses to dlopen", tuple(hazards))

@@ -87,7 +87,8 @@ def test_function_the_policy_lacks(tmp_path):
     proc = elfdce_cli("preflight", "--policy", DCE_112, "--suggest", prog)
     assert proc.returncode == 1
     lines = proc.stdout.splitlines()
-    assert lines[0] == "will not load: 1 import nothing exports"
+    assert lines[0] == ("will not load: 1 missing import (no object exports it, or the "
+                        "policy has no entry so the replacement will not)")
     assert lines[1] == "  missing from libc.so.6: strverscmp@GLIBC_2.2.5"
     assert lines[2] == ("uses_strverscmp: 6 imports — 1 DCE, 1 NATIVE, 1 missing, 3 weak: "
                         "strverscmp@GLIBC_2.2.5")
