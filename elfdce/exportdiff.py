@@ -71,18 +71,26 @@ def diff_exports(old: ExportSet, new: ExportSet, policy: Policy | None = None) -
 
 
 def read_exports(path: str) -> ExportSet:
-    """A library (any ELF file) or a glibc abilist, told apart by the ELF magic."""
-    with open(path, "rb") as f:
-        magic = f.read(4)
-    if magic == b"\x7fELF":
-        from .elf import read_elf
-        from .exports import from_elf
+    """A library (any ELF file) or a glibc abilist, told apart by the ELF magic; a FIFO, device
+    or huge file is refused before it is read (`read_input`). Raises ElfError, AbilistError or
+    InputError."""
+    from .elf import ElfError, read_elf
 
-        return from_elf(read_elf(path, relocations=False))
+    try:
+        return _from_elf(read_elf(path, relocations=False))
+    except ElfError as err:
+        if "not an ELF file" not in str(err):
+            raise
     from .emit.abilist import parse_abilist
+    from .fsutil import read_text_input
 
-    with open(path, encoding="utf-8") as f:
-        return parse_abilist(f.read(), path)
+    return parse_abilist(read_text_input(path), path)
+
+
+def _from_elf(elf):  # noqa: ANN001, ANN202
+    from .exports import from_elf
+
+    return from_elf(elf)
 
 
 __all__ = ["Change", "PRIVATE", "diff_exports", "read_exports"]

@@ -3,7 +3,58 @@
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
+
+# Text inputs (policies, prefix maps, abilists, caches) are small: DCE 1.12's table is 20 KB,
+# glibc's libc.abilist 100 KB. A larger file is a mistake or an attack, not an input.
+TEXT_LIMIT = 64 << 20
+
+
+class InputError(Exception):
+    """An input file that cannot be read as one: ``str()`` is ``PATH: problem``."""
+
+    def __init__(self, path: str, problem: str) -> None:
+        super().__init__(f"{path}: {problem}")
+        self.path, self.problem = path, problem
+
+
+def read_input(path: str, limit: int = TEXT_LIMIT) -> bytes:
+    """The bytes of the regular file ``path``, at most ``limit`` of them. A FIFO, device or
+    directory is refused before any read (opened non-blocking, so a FIFO cannot hang us); so
+    is a larger file."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as err:
+        raise InputError(path, err.strerror or str(err)) from None
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise InputError(path, "is a directory")
+        if not stat.S_ISREG(st.st_mode):
+            raise InputError(path, "not a regular file (a FIFO, socket or device)")
+        if st.st_size > limit:
+            raise InputError(path, f"{st.st_size} bytes: larger than the {limit >> 20} MiB "
+                             "an input of this kind may be")
+        chunks, total = [], 0
+        while total <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+        if total > limit:
+            raise InputError(path, f"grew past {limit >> 20} MiB while being read")
+        return b"".join(chunks)
+    except OSError as err:
+        raise InputError(path, err.strerror or str(err)) from None
+    finally:
+        os.close(fd)
+
+
+def read_text_input(path: str, limit: int = TEXT_LIMIT) -> str:
+    """`read_input` decoded as UTF-8; undecodable bytes kept (surrogateescape)."""
+    return read_input(path, limit).decode("utf-8", "surrogateescape")
 
 
 def cache_dir() -> str:

@@ -276,30 +276,43 @@ class ResultStore:
     """Results of earlier runs under ``directory`` (one file per mode/policy/version)."""
 
     def __init__(self, directory: str, fingerprint: str) -> None:
+        import json
+
+        from .fsutil import InputError, read_text_input
+
         self.path = os.path.join(directory, "tree", f"{fingerprint}.json")
         self.entries: dict[str, list] = {}
+        self.warning: str | None = None  # said once by the caller
+        if not os.path.lexists(self.path):
+            return
         try:
-            import json
-
-            with open(self.path, encoding="utf-8", errors="surrogateescape") as f:
-                doc = json.load(f)
-            if doc.get("format") == CACHE_FORMAT:
-                self.entries = doc["entries"]
-        except (OSError, ValueError, KeyError, TypeError):
-            self.entries = {}
+            doc = json.loads(read_text_input(self.path))
+            if not isinstance(doc, dict) or doc.get("format") != CACHE_FORMAT:
+                raise ValueError("another format")
+            entries = doc["entries"]
+            if not isinstance(entries, dict) or not all(
+                    isinstance(v, list) and len(v) == 2 and isinstance(v[0], list)
+                    and isinstance(v[1], list) and len(v[1]) >= 10 for v in entries.values()):
+                raise ValueError("entries of another shape")
+            self.entries = entries
+        except (InputError, ValueError, KeyError, TypeError) as err:
+            self.warning = f"{self.path}: not a cache of this elfdce ({err}): discarded"
 
     def get(self, path: str) -> FileResult | None:
         """The stored result, if the file and every library its closure loaded are unchanged."""
         entry = self.entries.get(path)
-        if entry is None or _stat_key(path) != tuple(entry[0]):
-            return None
-        fields = entry[1]
-        path_, kind, error, symbols, imports, ok, pie = fields[:7]
-        result = FileResult(path_, kind, error, symbols, imports, ok, pie, tuple(fields[7]),
-                            tuple(fields[8]), tuple(tuple(c) for c in fields[9]))
-        for lib, size, mtime in result.closure:
-            if _stat_key(lib) != (size, mtime):
+        try:
+            if entry is None or _stat_key(path) != tuple(entry[0]):
                 return None
+            fields = entry[1]
+            path_, kind, error, symbols, imports, ok, pie = fields[:7]
+            result = FileResult(path_, kind, error, symbols, imports, ok, pie, tuple(fields[7]),
+                                tuple(fields[8]), tuple(tuple(c) for c in fields[9]))
+            for lib, size, mtime in result.closure:
+                if _stat_key(lib) != (size, mtime):
+                    return None
+        except (TypeError, ValueError):  # an entry written by hand or by another version
+            return None
         return result
 
     def save(self, results: Iterable[FileResult]) -> None:
@@ -311,10 +324,14 @@ class ResultStore:
             key = _stat_key(r.path)
             if key is not None and r.kind != "error":
                 self.entries[r.path] = [list(key), list(r)]
-        os.makedirs(os.path.dirname(self.path), exist_ok=True)
         text = json.dumps({"format": CACHE_FORMAT, "entries": self.entries}, ensure_ascii=True,
                           separators=(",", ":"))
-        write_atomic(self.path, text.encode())
+        try:
+            os.makedirs(os.path.dirname(self.path), exist_ok=True)
+            write_atomic(self.path, text.encode())
+        except OSError as err:  # a cache directory that is a file, read-only, full
+            self.warning = (f"{err.filename or self.path}: cannot keep the cache there "
+                            f"({err.strerror or err}); results not kept")
 
 
 # -- the run -------------------------------------------------------------------------------------
@@ -341,7 +358,8 @@ def run_tree(
     if mode == "preflight" and policy is None:
         raise ValueError("a pre-flight needs a policy")
     start = time.perf_counter()
-    jobs = max(1, jobs or os.cpu_count() or 1)
+    # more workers than a few per core only cost memory (a forked pool starts them all at once)
+    jobs = max(1, min(jobs or os.cpu_count() or 1, 4 * (os.cpu_count() or 1)))
     store = ResultStore(persist, _fingerprint(mode, policy, sysroot)) if persist else None
     # Directories of programs first: their pre-flight fills the workers' library caches. The
     # work starts as soon as the first directory is walked, while the others are.
@@ -361,6 +379,10 @@ def run_tree(
         interrupted = True
     if store is not None and state.results:
         store.save(state.results.values())
+    if store is not None and store.warning:
+        import sys
+
+        print(f"elfdce: warning: {store.warning}", file=sys.stderr)
     own = peak_rss_kb()
     files = sorted(state.files)
     ordered = tuple(state.results[p] for p in files if p in state.results)

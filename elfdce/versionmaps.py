@@ -51,9 +51,10 @@ def default_prefix_dir() -> str:
 
 def read_prefix(library: GlibcLibrary, prefix_dir: str | None = None) -> str:
     """The bytes of ``<key>-ns3.version`` (decoded), which start every map."""
+    from .fsutil import read_input
+
     path = os.path.join(prefix_dir or default_prefix_dir(), library.prefix_file)
-    with open(path, encoding="utf-8", newline="") as f:
-        return f.read()
+    return read_input(path).decode("utf-8")
 
 
 def build_map(

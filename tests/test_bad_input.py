@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import struct
 import subprocess
 import sys
@@ -14,6 +15,8 @@ from elfpatch import Image
 
 from elfdce.elf import ElfError, read_elf, read_elf_bytes
 from elfdce.elf.reader import INTERNAL_ERROR
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def expect_error(data: bytes, *words: str, name: str = "crafted.so") -> ElfError:
@@ -333,3 +336,50 @@ def test_relocations_cost_about_their_size_in_memory(host_libc):
     result, peak = peak_memory(data)
     assert len(result.relocations) > 100
     assert peak < len(data)  # arrays, not one record per relocation
+
+
+def _cli(*args: str, timeout: float = 20) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "elfdce", *args], capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def test_text_inputs_refuse_fifos_devices_and_directories(tmp_path, host_libc):
+    """Every non-ELF input (policy, prefix map, abilist, diff side) is opened one way: a FIFO
+    cannot hang it, /dev/zero cannot make it read forever, a directory is named as one."""
+    fifo = str(tmp_path / "fifo")
+    os.mkfifo(fifo)
+    prefixes = tmp_path / "prefixes"
+    shutil.copytree(os.path.join(ROOT, "versions"), prefixes)
+    os.unlink(prefixes / "libc-ns3.version")
+    os.mkfifo(prefixes / "libc-ns3.version")
+    cases = [
+        (["diff", "/dev/zero", host_libc], "/dev/zero: not a regular file"),
+        (["diff", "/dev/urandom", host_libc], "/dev/urandom: not a regular file"),
+        (["diff", fifo, host_libc], f"{fifo}: not a regular file"),
+        (["diff", str(tmp_path), host_libc], f"{tmp_path}: is a directory"),
+        (["table", "--policy", fifo], f"{fifo}: not a regular file"),
+        (["preflight", "--policy", "/dev/zero", host_libc], "/dev/zero: not a regular file"),
+        (["diff", "--policy", fifo, host_libc, host_libc], f"{fifo}: not a regular file"),
+        (["versions", "--prefix-dir", str(prefixes), "--out-dir", str(tmp_path / "o")],
+         "libc-ns3.version: not a regular file"),
+    ]
+    for args, expected in cases:
+        proc = _cli(*args)
+        assert proc.returncode == 2, (args, proc.stderr)
+        assert expected in proc.stderr and "Traceback" not in proc.stderr, (args, proc.stderr)
+        assert len(proc.stderr.strip().splitlines()) <= 2
+
+
+def test_a_huge_text_input_is_refused_before_reading(tmp_path):
+    big = tmp_path / "policy.tsv"
+    with open(big, "wb") as f:
+        f.truncate(20 << 30)  # 20 GiB, sparse
+    proc = _cli("table", "--policy", str(big))
+    assert proc.returncode == 2 and "larger than the 64 MiB" in proc.stderr
+
+
+def test_scan_json_of_a_bad_file_says_so_on_stderr_too():
+    proc = _cli("scan", "--json", "/etc/passwd")
+    assert proc.returncode == 2 and '"error"' in proc.stdout
+    assert proc.stderr.startswith("elfdce: /etc/passwd: not an ELF file")
+    assert len(proc.stderr.splitlines()) == 1

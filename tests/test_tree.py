@@ -222,3 +222,41 @@ def test_system_tree_preflight():
     assert s["files"] == count_elf_files(SYSTEM) and s["errors"] == 0 and not doc["interrupted"]
     assert len(doc["max_rss_kb"]) == 3  # the main process and two workers
     assert sum(doc["max_rss_kb"]) < 500 * 1024
+
+
+@pytest.mark.parametrize("content", ["[]", "null", '{"format": 1, "entries": {"/x": [1]}}',
+                                     "not json", '{"format": 999}'])
+def test_a_cache_of_another_shape_is_discarded_with_one_warning(tmp_path, content):
+    tree = tmp_path / "t"
+    tree.mkdir()
+    shutil.copy("/bin/true", tree / "true")
+    cache = tmp_path / "cache"
+    env = dict(os.environ, XDG_CACHE_HOME=str(cache))
+    first = subprocess.run([sys.executable, "-m", "elfdce", "scan", "--tree", "--cache", str(tree)],
+                           capture_output=True, text=True, env=env, timeout=120)
+    assert first.returncode == 0, first.stderr
+    files = list((cache / "elfdce" / "tree").glob("*.json"))
+    assert len(files) == 1
+    files[0].write_text(content)
+    proc = subprocess.run([sys.executable, "-m", "elfdce", "scan", "--tree", "--cache", str(tree)],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr
+    warnings = [ln for ln in proc.stderr.splitlines() if "warning" in ln]
+    assert len(warnings) == 1 and "discarded" in warnings[0], proc.stderr
+    # and the cache is whole again afterwards
+    again = subprocess.run([sys.executable, "-m", "elfdce", "scan", "--tree", "--cache", str(tree)],
+                           capture_output=True, text=True, env=env, timeout=120)
+    assert "warning" not in again.stderr
+
+
+def test_an_unusable_cache_directory_is_one_warning(tmp_path):
+    tree = tmp_path / "t"
+    tree.mkdir()
+    shutil.copy("/bin/true", tree / "true")
+    blocker = tmp_path / "afile"
+    blocker.write_text("")
+    env = dict(os.environ, XDG_CACHE_HOME=str(blocker))
+    proc = subprocess.run([sys.executable, "-m", "elfdce", "scan", "--tree", "--cache", str(tree)],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    assert "cannot keep the cache there" in proc.stderr

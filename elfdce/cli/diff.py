@@ -31,6 +31,7 @@ def execute(args: argparse.Namespace) -> int:
     from ..elf import ElfError
     from ..emit.abilist import AbilistError
     from ..exportdiff import diff_exports, read_exports
+    from ..fsutil import InputError
     from ..policy.host import load_policy
     from ..policy.model import PolicyError
 
@@ -38,7 +39,7 @@ def execute(args: argparse.Namespace) -> int:
         old = read_exports(args.old)
         new = read_exports(args.new)
         policy = load_policy(args.policy)
-    except (ElfError, AbilistError, PolicyError) as err:
+    except (ElfError, AbilistError, PolicyError, InputError) as err:
         print(f"elfdce diff: {err}", file=sys.stderr)
         return 2
     except (OSError, UnicodeDecodeError) as err:

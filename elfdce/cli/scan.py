@@ -150,14 +150,14 @@ def _scan(args: argparse.Namespace | ScanArgs) -> int:
 
         keep = symbol_filter(args.defined, args.undefined, args.version_node)
     sys.stdout.flush()
+    for r in results:  # on stderr in every format (JSON carries the error in the document too)
+        if isinstance(r, ElfError):
+            print(f"elfdce: {r}", file=sys.stderr)
     if args.format == "json":
         from ..emit.json import dumps, scan_document
 
         _write(dumps(scan_document(results, keep)))
     else:
-        for r in results:
-            if isinstance(r, ElfError):
-                print(f"elfdce: {r}", file=sys.stderr)
         if args.format == "abilist":
             from ..emit.abilist import format_abilist
             from ..exports import from_elf

@@ -43,6 +43,7 @@ def configure_parser(sub: argparse._SubParsersAction) -> None:
 def execute(args: argparse.Namespace) -> int:
     """Locate the five libraries, build their maps, and write, check or summarise them."""
     from ..elf import ElfError, read_elf
+    from ..fsutil import InputError
     from ..glibc.libs import locate, require_glibc_library
     from ..versionmaps import build_map, read_prefix
 
@@ -61,7 +62,7 @@ def execute(args: argparse.Namespace) -> int:
             continue
         try:
             prefix = read_prefix(loc.library, args.prefix_dir)
-        except (OSError, UnicodeDecodeError) as err:
+        except (InputError, OSError, UnicodeDecodeError) as err:
             print(f"elfdce versions: prefix map for {loc.library.soname}: {err}", file=sys.stderr)
             return 2
         try:

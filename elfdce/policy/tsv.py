@@ -60,11 +60,12 @@ def format_tsv(policy: Policy) -> str:
 
 def read_policy(path: str) -> Policy:
     """A policy file: elfdce TSV, or a DCE ``libc-ns3.h`` (by its content)."""
+    from ..fsutil import InputError, read_input
+
     try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    except OSError as err:
-        raise PolicyError(path, None, err.strerror or str(err)) from None
+        text = read_input(path).decode("utf-8")
+    except InputError as err:
+        raise PolicyError(path, None, err.problem) from None
     except UnicodeDecodeError:
         raise PolicyError(path, None, "not UTF-8 text") from None
     if _looks_like_tsv(text):
