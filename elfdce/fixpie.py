@@ -55,14 +55,35 @@ def fix_pie(path: str, output: str | None = None) -> PieFix:
     size = 8 if elf.is_64 else 4
     offset = dyn_segment.offset + index * 2 * size + size  # d_tag, then d_val
     new = old & ~C.DF_1_PIE
-    with open(path, "rb") as f:
-        data = bytearray(f.read())
     fmt = ("<" if elf.header.little_endian else ">") + ("Q" if size == 8 else "I")
-    if struct.unpack_from(fmt, data, offset)[0] != old:  # the reader and the bytes must agree
+    with open(path, "rb") as f:
+        f.seek(offset)
+        raw = f.read(size)
+    if len(raw) != size or struct.unpack(fmt, raw)[0] != old:  # the reader and the bytes agree
         raise ElfError(path, f"DT_FLAGS_1 value not found at offset {offset:#x}")
-    struct.pack_into(fmt, data, offset, new)
     if output != path or new != old:
-        from .fsutil import write_atomic
-
-        write_atomic(output, bytes(data), os.stat(path).st_mode & 0o7777)
+        _patched_copy(path, output, offset, struct.pack(fmt, new))
     return PieFix(path, output, offset, size, old, new)
+
+
+def _patched_copy(path: str, output: str, offset: int, data: bytes) -> None:
+    """``output`` (atomically, ``path`` itself allowed) = ``path`` with ``data`` at ``offset``:
+    copied a chunk at a time, holes kept (a sparse 3 GB PIE is not read into memory). A
+    symlink given as ``output`` is followed: its target is what changes."""
+    import tempfile
+
+    from .fsutil import copy_sparse
+
+    output = os.path.realpath(output) if os.path.islink(output) else output
+    fd, tmp = tempfile.mkstemp(prefix=".elfdce-", dir=os.path.dirname(os.path.abspath(output)))
+    os.close(fd)
+    try:
+        copy_sparse(path, tmp)
+        with open(tmp, "r+b") as f:
+            f.seek(offset)
+            f.write(data)
+        os.replace(tmp, output)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

@@ -95,3 +95,41 @@ def write_if_changed(path: str, data: bytes, mode: int = 0o644) -> bool:
         return False
     write_atomic(path, data, mode)
     return True
+
+
+def copy_sparse(src: str, dst: str) -> None:
+    """Copy ``src`` to a new file ``dst`` a chunk at a time (never the whole file in memory),
+    keeping holes (SEEK_DATA/SEEK_HOLE): a 20 GB sparse file stays a few blocks; mode kept."""
+    import errno
+
+    chunk = 1 << 20
+    fin = os.open(src, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        size = os.fstat(fin).st_size
+        fout = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+        try:
+            pos = 0
+            while pos < size:
+                try:
+                    start = os.lseek(fin, pos, os.SEEK_DATA)
+                except OSError as err:
+                    if err.errno == errno.ENXIO:  # only a hole is left
+                        break
+                    start = pos  # no SEEK_DATA here: copy everything
+                try:
+                    end = os.lseek(fin, start, os.SEEK_HOLE)
+                except OSError:
+                    end = size
+                while start < end:
+                    data = os.pread(fin, min(chunk, end - start), start)
+                    if not data:
+                        break
+                    os.pwrite(fout, data, start)
+                    start += len(data)
+                pos = max(end, start)
+            os.ftruncate(fout, size)
+            os.fchmod(fout, os.fstat(fin).st_mode & 0o7777)
+        finally:
+            os.close(fout)
+    finally:
+        os.close(fin)

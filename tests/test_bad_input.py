@@ -383,3 +383,63 @@ def test_scan_json_of_a_bad_file_says_so_on_stderr_too():
     assert proc.returncode == 2 and '"error"' in proc.stdout
     assert proc.stderr.startswith("elfdce: /etc/passwd: not an ELF file")
     assert len(proc.stderr.splitlines()) == 1
+
+
+def test_a_symbol_count_claim_is_bounded(tmp_path, lib):
+    """A .dynsym claiming 0x9000000 entries in a 4 GiB sparse file (0 bytes on disk): refused
+    at once, not read."""
+    lib.set_section(".dynsym", "sh_size", 0x9000000 * (24 if lib.is64 else 16))
+    path = tmp_path / "claims.so"
+    path.write_bytes(lib.bytes())
+    with open(path, "r+b") as f:
+        f.truncate(4 << 30)
+    import time
+
+    t = time.monotonic()
+    proc = _cli("scan", str(path), timeout=30)
+    assert time.monotonic() - t < 10
+    assert proc.returncode == 2 and "150994944 dynamic symbols: more than" in proc.stderr
+    env = dict(os.environ, ELFDCE_MAX_SYMBOLS="10")
+    small = subprocess.run([sys.executable, "-m", "elfdce", "scan", str(path)],
+                           capture_output=True, text=True, timeout=30, env=env)
+    assert small.returncode == 2 and "ELFDCE_MAX_SYMBOLS" in small.stderr
+
+
+def test_names_made_of_one_long_string_are_bounded(monkeypatch):
+    """8,000 symbols naming suffixes of one 200,000-byte string would decode 1.6 GB of names."""
+    from elfdce.elf import reader
+
+    monkeypatch.setenv("ELFDCE_MAX_NAME_BYTES", str(1 << 20))
+    cache = reader._StringCache(reader._File("x", b"", 0), b"a" * 200_000 + b"\0", "table")
+    with pytest.raises(ElfError, match="add up to more than 1048576 bytes"):
+        for i in range(8000):
+            cache.get(i * 20)
+
+
+def _peak_child_rss_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def test_sparse_giant_files_cost_neither_time_nor_memory(tmp_path, host_libc, gcc):
+    import time
+
+    libc = tmp_path / "libc.so.6"
+    shutil.copy(host_libc, libc)
+    with open(libc, "r+b") as f:
+        f.truncate(20 << 30)  # 20 GB, sparse
+    (tmp_path / "p.c").write_text("int main(void) { return 0; }\n")
+    pie = tmp_path / "pie"
+    subprocess.run([gcc, "-fPIE", "-pie", "-o", str(pie), str(tmp_path / "p.c")], check=True)
+    with open(pie, "r+b") as f:
+        f.truncate(3 << 30)
+    for args in (["check-host", "--libc", str(libc)],
+                 ["fix-pie", str(pie), "-o", str(tmp_path / "fixed")]):
+        t = time.monotonic()
+        proc = _cli(*args, timeout=60)
+        assert proc.returncode == 0, proc.stderr
+        assert time.monotonic() - t < 5, args
+    assert _peak_child_rss_mb() < 400
+    fixed = os.stat(tmp_path / "fixed")
+    assert fixed.st_size == 3 << 30 and fixed.st_blocks * 512 < 10 << 20  # the holes kept

@@ -9,7 +9,6 @@ shares the first copy's facet ids while numbering its other facets afresh (`cout
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 
 from .._record import Record
@@ -57,12 +56,14 @@ def fix_unique(path: str, output: str | None = None) -> UniqueFix:
     offsets = [base + s.index * entsize + info_at for s in unique]
     if not offsets and output == path:
         return UniqueFix(path, output, (), ())
+    from ..fsutil import copy_sparse
+
+    output = os.path.realpath(output) if os.path.islink(output) else output
     directory = os.path.dirname(os.path.abspath(output))
     fd, tmp = tempfile.mkstemp(prefix=".elfdce-", dir=directory)
     try:
         os.close(fd)
-        shutil.copyfile(path, tmp)
-        shutil.copymode(path, tmp)
+        copy_sparse(path, tmp)
         with open(tmp, "r+b") as f:
             for off, sym in zip(offsets, unique):
                 f.seek(off)

@@ -415,6 +415,7 @@ class _Parser:
             raise f.fail(f"{dynsym.name}: sh_entsize {dynsym.entsize} (expected {lay.sym_size})")
         if dynsym.size % lay.sym_size:
             raise f.fail(f"{dynsym.name}: size {dynsym.size:#x} is not a multiple of {lay.sym_size}")
+        self._check_count(dynsym.size // lay.sym_size)  # before reading what it claims
         symdata = self._section_bytes(dynsym, "dynamic symbol")
         strtab = self._section_bytes(self._linked(dynsym), "dynamic string table")
         count = len(symdata) // lay.sym_size
@@ -451,7 +452,7 @@ class _Parser:
         if syment != lay.sym_size:
             raise f.fail(f"DT_SYMENT {syment} (expected {lay.sym_size})")
         symoff = self._vaddr_to_offset(tags[C.DT_SYMTAB], "DT_SYMTAB")
-        count = self._symbol_count(tags)
+        count = self._check_count(self._symbol_count(tags))
         symdata = f.bytes_at(symoff, count * lay.sym_size, f"dynamic symbol table ({count} entries)")
         versym = None
         if C.DT_VERSYM in tags:
@@ -466,6 +467,14 @@ class _Parser:
             off = self._vaddr_to_offset(tags[C.DT_VERNEED], "DT_VERNEED")
             verneeds = self._verneeds(off, f.size, tags.get(C.DT_VERNEEDNUM, 0), strtab, "DT_VERNEED")
         return self._build_symbols(symdata, count, strtab, versym, verdefs, verneeds), verdefs, verneeds
+
+    def _check_count(self, count: int) -> int:
+        """``count``, unless it is over the ceiling on dynamic symbols (ELFDCE_MAX_SYMBOLS)."""
+        limit = _limit("ELFDCE_MAX_SYMBOLS", DEFAULT_MAX_SYMBOLS)
+        if count > limit:
+            raise self.f.fail(f"{count} dynamic symbols: more than the {limit} elfdce reads "
+                              "(set ELFDCE_MAX_SYMBOLS to read it anyway)")
+        return count
 
     def _symbol_count(self, tags: dict[int, int]) -> int:
         """The number of dynamic symbols, from DT_GNU_HASH, DT_HASH or DT_MIPS_SYMTABNO."""
@@ -713,20 +722,39 @@ class _Parser:
         return Relocations(index, offsets, types, symbols, addends)
 
 
+# Ceilings on the work a file may ask for, beyond what its size allows: real libraries have
+# tens of thousands of dynamic symbols (libstdc++ 6165) and names of a few MB in all. Raised
+# through the environment, for the file that really needs more.
+DEFAULT_MAX_SYMBOLS = 2_000_000
+DEFAULT_MAX_NAME_BYTES = 256 << 20
+
+
+def _limit(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value and value.isdigit() else default
+
+
 class _StringCache:
     """Decoded strings by offset: a hostile table naming one long string many times costs its
-    length once, not once per use."""
+    length once, not once per use; suffixes of one long string (distinct offsets) are bounded
+    in total (ELFDCE_MAX_NAME_BYTES)."""
 
-    __slots__ = ("f", "table", "what", "cache")
+    __slots__ = ("f", "table", "what", "cache", "left")
 
     def __init__(self, f: _File, table: bytes, what: str) -> None:
         self.f, self.table, self.what = f, table, what
         self.cache: dict[int, str] = {}
+        self.left = _limit("ELFDCE_MAX_NAME_BYTES", DEFAULT_MAX_NAME_BYTES)
 
     def get(self, offset: int) -> str:
         s = self.cache.get(offset)
         if s is None:
             s = self.cache[offset] = _cstr(self.f, self.table, offset, self.what)
+            self.left -= len(s)
+            if self.left < 0:
+                raise self.f.fail(f"the names in the {self.what} add up to more than "
+                                  f"{_limit('ELFDCE_MAX_NAME_BYTES', DEFAULT_MAX_NAME_BYTES)} "
+                                  "bytes (set ELFDCE_MAX_NAME_BYTES to read it anyway)")
         return s
 
 

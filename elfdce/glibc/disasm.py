@@ -26,9 +26,15 @@ class Image:
     """A loaded file's bytes with virtual-address access through its sections."""
 
     def __init__(self, elf: ElfSymbols) -> None:
+        import mmap
+
         self.elf = elf
+        # mapped, not read: a crafted 20 GB sparse "libc" costs address space, not memory
         with open(elf.path, "rb") as f:
-            self.data = f.read()
+            try:
+                self.data: bytes | mmap.mmap = mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ)
+            except (OSError, ValueError):
+                self.data = f.read()
         self.sections = [s for s in elf.sections if s.addr and s.type != C.SHT_NOBITS]
 
     def section_of(self, addr: int) -> Section | None:

@@ -79,7 +79,8 @@ def _main_from_entry(elf: ElfSymbols) -> int | None:
 
 def loadable_copy(path: str, directory: str | None = None) -> str:
     """A copy of the PIE ``path`` with DF_1_PIE cleared (glibc >= 2.30 refuses to dlopen it
-    otherwise), cached by content under ``directory`` (default: `cache_dir`/run)."""
+    otherwise), cached per file version (path, inode, size, mtime) under ``directory``
+    (default: `cache_dir`/run)."""
     from ..fixpie import fix_pie
     from ..fsutil import cache_dir
 
@@ -89,8 +90,11 @@ def loadable_copy(path: str, directory: str | None = None) -> str:
                        "as position-independent executables (build with -fPIE -pie)")
     if elf.dynamic is None or not elf.dynamic.is_pie_flagged:
         return path  # an older linker did not set DF_1_PIE: dlopen takes it as it is
-    with open(path, "rb") as f:
-        digest = hashlib.sha256(f.read()).hexdigest()[:20]
+    # keyed by the file's identity and version, not its bytes: hashing a crafted 20 GB sparse
+    # file would read 20 GB of zeros
+    st = os.stat(path)
+    identity = f"{os.path.realpath(path)}\0{st.st_dev}\0{st.st_ino}\0{st.st_size}\0{st.st_mtime_ns}"
+    digest = hashlib.sha256(identity.encode("utf-8", "surrogateescape")).hexdigest()[:20]
     directory = directory or os.path.join(cache_dir(), "run")
     out = os.path.join(directory, f"{os.path.basename(path)}-{digest}")
     if not os.path.exists(out):
