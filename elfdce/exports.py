@@ -17,6 +17,10 @@ if TYPE_CHECKING:
     from .elf.model import ElfSymbols
 
 PRIVATE = "GLIBC_PRIVATE"
+# Characters that would end a symbol in GNU as (`;` starts a new statement, `#` a comment,
+# `,` `"` and blanks separate operands) or turn a version-script name into a pattern (`*?[]`)
+# or a block (`{}`): a name holding one cannot be written into generated assembly or a map.
+_UNWRITABLE = re.compile(r'^$|[\x00-\x20\x7f";#,(){}\\*?\[\]]')
 
 
 def c_identifier(text: str) -> str:
@@ -75,9 +79,15 @@ class ExportSet(Record):
     defaults_known: bool = True  # False when read from an abilist, which has no @/@@
 
     def check_expressible(self) -> None:
-        """Raise ValueError for what a GNU ld version script cannot reproduce: an export named
+        """Raise ValueError for what a GNU ld version script cannot reproduce: a name with a
+        character the assembler or ld would read as syntax (or an empty one), an export named
         like a version node (ld's marker symbol takes the name), two pairs whose ``.symver``
         internal names collide, a node whose parent is not a node."""
+        bad = sorted({repr(n) for n in [p.name for p in self.pairs] + [n.name for n in self.nodes]
+                      if _UNWRITABLE.search(n)})
+        if bad:
+            raise ValueError(f"names no assembler or version script can hold: "
+                             f"{', '.join(bad[:10])}{' …' if len(bad) > 10 else ''}")
         nodes = {n.name for n in self.nodes}
         clash = sorted({p.name for p in self.pairs} & nodes)
         if clash:

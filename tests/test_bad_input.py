@@ -443,3 +443,51 @@ def test_sparse_giant_files_cost_neither_time_nor_memory(tmp_path, host_libc, gc
     assert _peak_child_rss_mb() < 400
     fixed = os.stat(tmp_path / "fixed")
     assert fixed.st_size == 3 << 30 and fixed.st_blocks * 512 < 10 << 20  # the holes kept
+
+
+def test_fix_pie_in_place_on_a_symlink_patches_the_target(tmp_path, gcc):
+    import elfdce
+
+    (tmp_path / "p.c").write_text("int main(void) { return 0; }\n")
+    target = tmp_path / "pie"
+    subprocess.run([gcc, "-fPIE", "-pie", "-o", str(target), str(tmp_path / "p.c")], check=True)
+    link = tmp_path / "link"
+    link.symlink_to(target)
+    proc = _cli("fix-pie", "--in-place", str(link))
+    assert proc.returncode == 0, proc.stderr
+    assert link.is_symlink() and not elfdce.scan(str(target)).dynamic.is_pie_flagged
+
+
+@pytest.mark.parametrize("name", [b"f;o", b"f o", b"f*o"])
+def test_names_generated_code_cannot_hold_are_refused(tmp_path, versioned_lib, name):
+    data = bytearray(open(versioned_lib, "rb").read())
+    at = data.index(b"\0foo\0") + 1
+    data[at:at + 3] = name
+    bad = tmp_path / "libbad.so"
+    bad.write_bytes(bytes(data))
+    for args in (["versions", "--lib", f"libm={bad}", "--out-dir", str(tmp_path / "maps")],
+                 ["shim", "build", "--lib", "libm", "--host-lib", f"libm={bad}", "-o",
+                  str(tmp_path / "s.so")]):
+        proc = _cli(*args, timeout=120)
+        assert proc.returncode == 2, (args, proc.stdout, proc.stderr)
+        assert "names no assembler or version script can hold" in proc.stderr
+        assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) <= 2
+    assert not (tmp_path / "maps").exists() and not (tmp_path / "s.so").exists()
+
+
+def test_names_that_are_not_utf8_with_a_strict_stdout(tmp_path, versioned_lib, host_libc):
+    data = bytearray(open(versioned_lib, "rb").read())
+    data[data.index(b"\0foo\0") + 2] = 0xFF
+    bad = tmp_path / "libbad.so"
+    bad.write_bytes(bytes(data))
+    env = dict(os.environ, PYTHONIOENCODING="utf-8:strict")
+    for args in (["scan", "--format", "abilist", str(bad)], ["diff", str(bad), host_libc],
+                 ["shim", "build", "--lib", "libm", "--host-lib", f"libm={bad}", "-o",
+                  str(tmp_path / "s.so")]):
+        proc = subprocess.run([sys.executable, "-m", "elfdce", *args], capture_output=True,
+                              env=env, timeout=120)
+        assert b"Traceback" not in proc.stderr, (args, proc.stderr[-500:])
+        assert proc.returncode in (0, 1, 2)
+    proc = subprocess.run([sys.executable, "-m", "elfdce", "scan", "--format", "abilist",
+                           str(bad)], capture_output=True, env=env, timeout=60)
+    assert b"f\xffo" in proc.stdout  # the name's own bytes

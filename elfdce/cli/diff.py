@@ -26,6 +26,11 @@ def configure_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=execute)
 
 
+def _out(line: str) -> None:
+    """A line of names: one that is not UTF-8 goes out as its original bytes."""
+    sys.stdout.buffer.write(line.encode("utf-8", "surrogateescape") + b"\n")
+
+
 def execute(args: argparse.Namespace) -> int:
     """Print the changes; 0 when there are none, 1 when there are, 2 on bad input."""
     from ..elf import ElfError
@@ -63,12 +68,12 @@ def execute(args: argparse.Namespace) -> int:
                 text = c.old
             else:
                 text = f"{c.old} -> {c.new}"
-            print(f"{c.kind:<11} {text}{covered}")
+            _out(f"{c.kind:<11} {text}{covered}")
         counts: dict[str, int] = {}
         for c in changes:
             counts[c.kind] = counts.get(c.kind, 0) + 1
         summary = ", ".join(f"{n} {k}" for k, n in counts.items()) or "no changes"
         note = "" if old.defaults_known and new.defaults_known else (
             " (an abilist has no @/@@: GLIBC_PRIVATE and default versions not compared)")
-        print(f"{args.old} -> {args.new}: {summary}{note}")
+        _out(f"{args.old} -> {args.new}: {summary}{note}")
     return 1 if changes else 0

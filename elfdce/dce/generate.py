@@ -98,6 +98,11 @@ def generate(tree: DceTree, cxx: list[str], flags: list[str], *,
     except OSError as err:
         raise GenerateError(f"{tree.table}: {err.strerror}") from None
     host = load_host(sysroot)
+    for lib in host.libraries:
+        try:
+            lib.exports.check_expressible()
+        except ValueError as err:
+            raise GenerateError(f"{lib.path}: {err}") from None
     defs = probe_definitions(tree, cxx, flags)
     completion = complete(host, table, defs, undeclared_names(host, cxx, flags))
     major, minor = host.glibc_version()

@@ -361,7 +361,7 @@ def sources(plan: DceShimPlan, arch: str, directory: str) -> ShimSources:
             texts[name] = f.read()
     os.makedirs(directory, exist_ok=True)
     for name, text in texts.items():
-        write_atomic(os.path.join(directory, name), text.encode())
+        write_atomic(os.path.join(directory, name), text.encode("utf-8", "surrogateescape"))
     return ShimSources(directory, os.path.join(directory, f"{base}.c"), tuple(sorted(texts)), arch)
 
 

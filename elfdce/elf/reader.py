@@ -415,7 +415,10 @@ class _Parser:
             raise f.fail(f"{dynsym.name}: sh_entsize {dynsym.entsize} (expected {lay.sym_size})")
         if dynsym.size % lay.sym_size:
             raise f.fail(f"{dynsym.name}: size {dynsym.size:#x} is not a multiple of {lay.sym_size}")
-        self._check_count(dynsym.size // lay.sym_size)  # before reading what it claims
+        # what the file holds first, then the ceiling, both before reading what it claims
+        if dynsym.type != C.SHT_NOBITS:
+            f.check(dynsym.offset, dynsym.size, f"dynamic symbol section {dynsym.name or dynsym.index}")
+        self._check_count(dynsym.size // lay.sym_size)
         symdata = self._section_bytes(dynsym, "dynamic symbol")
         strtab = self._section_bytes(self._linked(dynsym), "dynamic string table")
         count = len(symdata) // lay.sym_size

@@ -30,7 +30,7 @@ def format_abilist(exports: ExportSet) -> str:
         else:
             lines.add(f"{p.version} {p.name} F")
     # glibc sorts with LC_ALL=C sort: byte order of the whole line
-    return "".join(line + "\n" for line in sorted(lines, key=lambda s: s.encode()))
+    return "".join(line + "\n" for line in sorted(lines, key=lambda s: s.encode("utf-8", "surrogateescape")))
 
 
 class AbilistError(ValueError):

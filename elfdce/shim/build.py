@@ -198,6 +198,10 @@ def build_shim(
     try:
         plan = plan_shim(lib, from_elf(elf), policy)
         output = os.path.abspath(output)
+        try:
+            plan.export_set().check_expressible()
+        except ValueError as err:  # the same refusal as `versions`, one line
+            raise ShimError(f"{library_path}: {err}") from None
         sources = write_sources(plan, arch, os.path.abspath(source_dir or output + ".src"),
                                 library_path)
         os.makedirs(os.path.dirname(output), exist_ok=True)

@@ -222,7 +222,7 @@ def write_sources(plan: ShimPlan, arch: str, directory: str, source: str = "") -
         with open(os.path.join(shim_dir, name), encoding="utf-8") as f:
             texts[name] = f.read()
     for name, text in texts.items():
-        write_atomic(os.path.join(directory, name), text.encode())
+        write_atomic(os.path.join(directory, name), text.encode("utf-8", "surrogateescape"))
     return ShimSources(directory, os.path.join(directory, f"{base}.c"), tuple(sorted(texts)), arch)
 
 

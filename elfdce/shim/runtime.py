@@ -179,7 +179,7 @@ class Session:
     def host_symbol(self, soname: str, name: str, version: str) -> Any:
         """The host's ``name@version`` in ``soname`` (the function an IFUNC resolves to), or
         NULL."""
-        return self.C.dlvsym(self.host_library(soname), name.encode(), version.encode())
+        return self.C.dlvsym(self.host_library(soname), name.encode("utf-8", "surrogateescape"), version.encode("utf-8", "surrogateescape"))
 
     def host_path(self, soname: str) -> str:
         """The file the base namespace loaded for ``soname``."""
@@ -341,7 +341,7 @@ class Session:
                 continue
             # the definition the base namespace uses: an executable's COPY (Debian's python3
             # copies __environ) holds the live value, the library's own storage a stale one
-            host = self.C.dlvsym(ffi.NULL, d.name.encode(), d.version.encode())
+            host = self.C.dlvsym(ffi.NULL, os.fsencode(d.name), os.fsencode(d.version))
             if host == ffi.NULL:
                 host = self.host_symbol(shim.soname, d.name, d.version)
             if host == ffi.NULL:
@@ -417,8 +417,8 @@ class Session:
             if sym.size == 0 or any(bytes(ffi.buffer(target, sym.size))):
                 continue
             for h in others:
-                src = (C.dlvsym(h, sym.name.encode(), sym.version.name.encode())
-                       if sym.version is not None else C.dlsym(h, sym.name.encode()))
+                src = (C.dlvsym(h, os.fsencode(sym.name), os.fsencode(sym.version.name))
+                       if sym.version is not None else C.dlsym(h, os.fsencode(sym.name)))
                 if src != ffi.NULL and int(ffi.cast("uintptr_t", src)) != base + sym.value:
                     self._write_relro(target, ffi.cast("char *", src), sym.size, relro)
                     redone += 1
