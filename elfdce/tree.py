@@ -95,9 +95,12 @@ def find_elf_files(dirs: Iterable[str]) -> list[str]:
     return sorted(set(out))
 
 
-def _find_under(top: str, seen: set[tuple[int, int]]) -> list[str]:
-    """The ELF files under ``top`` not in ``seen`` (device, inode), which it extends."""
+def _find_under(top: str, seen: set[tuple[int, int]],
+                problems: list[tuple[str, str]] | None = None) -> list[str]:
+    """The ELF files under ``top`` not in ``seen`` (device, inode), which it extends. Files
+    and directories that cannot be read are added to ``problems`` as (path, why)."""
     out: list[str] = []
+    problems = [] if problems is None else problems
 
     def consider(path: str, dev: int, inode: int) -> None:
         if (dev, inode) in seen:
@@ -105,7 +108,8 @@ def _find_under(top: str, seen: set[tuple[int, int]]) -> list[str]:
         try:
             # O_NONBLOCK: a FIFO that slipped through must not block us
             fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-        except OSError:
+        except OSError as err:
+            problems.append((path, f"cannot be read: {err.strerror or err}"))
             return
         try:
             if os.read(fd, 4) != C.ELFMAG or not stat.S_ISREG(os.fstat(fd).st_mode):
@@ -129,7 +133,8 @@ def _find_under(top: str, seen: set[tuple[int, int]]) -> list[str]:
         d, dev = stack.pop()
         try:
             entries = list(os.scandir(d))
-        except OSError:
+        except OSError as err:
+            problems.append((d, f"directory cannot be listed: {err.strerror or err}"))
             continue
         for e in entries:
             try:
@@ -404,7 +409,11 @@ class _RunState:
         """Per top directory: walk it, take stored results, yield what is left to analyse."""
         seen: set[tuple[int, int]] = set()
         for top in tops:
-            found = [p for p in _find_under(top, seen) if p not in self.results]
+            problems: list[tuple[str, str]] = []
+            found = [p for p in _find_under(top, seen, problems) if p not in self.results]
+            for path, why in problems:
+                self.files.append(path)
+                self.results[path] = FileResult(path, "error", why, 0, 0, None, None, (), (), ())
             self.files += found
             todo = []
             for p in found:
@@ -430,28 +439,69 @@ def _run_pool(state: _RunState, tops: list[str], jobs: int, mode: str, policy: P
               sysroot: str | None) -> list[int]:
     import concurrent.futures as cf
     import multiprocessing
+    from concurrent.futures.process import BrokenProcessPool
 
     worker_rss: dict[int, int] = {}
     ctx = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
-    pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker,
-                                  initargs=(mode, policy, sysroot, False))
+
+    def new_pool(workers: int) -> cf.ProcessPoolExecutor:
+        return cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
+                                      initializer=_init_worker,
+                                      initargs=(mode, policy, sysroot, False))
 
     def collect(fut: cf.Future) -> None:
         chunk, pid, peak = fut.result()
         worker_rss[pid] = max(worker_rss.get(pid, 0), peak)
         state.add(chunk)
 
-    try:
-        pending: set[cf.Future] = set()
-        for todo in state.discover(tops):
-            pending |= {pool.submit(_analyse_chunk, todo[i:i + CHUNK])
-                        for i in range(0, len(todo), CHUNK)}
-            done = {f for f in pending if f.done()}
-            for fut in done:
+    def isolate(paths: list[str]) -> None:
+        """After a worker died: each file of the lost chunks alone in a fresh worker, so the
+        one that kills it (an OOM kill, a crash) becomes an error of its own."""
+        for path in paths:
+            with new_pool(1) as single:
+                try:
+                    collect(single.submit(_analyse_chunk, [path]))
+                except BrokenProcessPool:
+                    state.add([FileResult(path, "error", "the worker analysing it died "
+                                          "(killed, or out of memory)", 0, 0, None, None, (), (),
+                                          ())])
+
+    pool = new_pool(jobs)
+    pending: dict[cf.Future, list[str]] = {}
+
+    def drain(block: bool) -> None:
+        nonlocal pool
+        futures = cf.as_completed(list(pending)) if block else [f for f in pending if f.done()]
+        lost: list[str] = []
+        broken = False
+        for fut in futures:
+            try:
                 collect(fut)
-            pending -= done
-        for fut in cf.as_completed(pending):
-            collect(fut)
+            except BrokenProcessPool:
+                broken = True
+                lost += pending[fut]
+            pending.pop(fut, None)
+            if broken:
+                break
+        if broken:
+            lost += [p for chunk in pending.values() for p in chunk]
+            pending.clear()
+            pool.shutdown(wait=False, cancel_futures=True)
+            isolate(lost)
+            pool = new_pool(jobs)
+
+    try:
+        for todo in state.discover(tops):
+            for i in range(0, len(todo), CHUNK):
+                chunk = todo[i:i + CHUNK]
+                try:
+                    pending[pool.submit(_analyse_chunk, chunk)] = chunk
+                except BrokenProcessPool:
+                    drain(False)
+                    pending[pool.submit(_analyse_chunk, chunk)] = chunk
+            drain(False)
+        while pending:
+            drain(True)
     except KeyboardInterrupt:
         # The interrupt may have landed inside the executor's own bookkeeping (a lock held in
         # submit): waiting for it could hang. The workers ignore SIGINT; end them, keep what

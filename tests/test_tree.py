@@ -260,3 +260,60 @@ def test_an_unusable_cache_directory_is_one_warning(tmp_path):
                           capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
     assert "cannot keep the cache there" in proc.stderr
+
+
+def _small_tree(tmp_path, n=6):
+    d = tmp_path / "tree"
+    d.mkdir()
+    for i in range(n):
+        shutil.copy("/bin/true", d / f"prog{i}")
+    return d
+
+
+def test_a_worker_death_is_an_error_of_the_file_it_was_on(tmp_path, monkeypatch):
+    import signal as _signal
+
+    from elfdce import tree as T
+
+    d = _small_tree(tmp_path)
+    shutil.copy("/bin/true", d / "bomb")
+    real = T.analyse
+
+    def analyse(path):  # runs in the forked workers
+        if path.endswith("/bomb"):
+            os.kill(os.getpid(), _signal.SIGKILL)  # as an OOM kill would
+        return real(path)
+
+    monkeypatch.setattr(T, "analyse", analyse)
+    run = T.run_tree([str(d)], "scan", jobs=2)
+    assert not run.interrupted and len(run.results) == 7
+    by_path = {r.path: r for r in run.results}
+    assert "worker analysing it died" in (by_path[str(d / "bomb")].error or "")
+    assert all(by_path[str(d / f"prog{i}")].kind == "program" for i in range(6))
+
+
+def test_unreadable_files_and_directories_are_errors(tmp_path, monkeypatch):
+    from elfdce import tree as T
+
+    d = _small_tree(tmp_path, 2)
+    (d / "sub").mkdir()
+    real_open, real_scandir = os.open, os.scandir
+    locked = {str(d / "prog1"), str(d / "sub")}
+
+    def fake_open(path, *a, **k):
+        if str(path) in locked:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *a, **k)
+
+    def fake_scandir(path="."):
+        if str(path) in locked:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(T.os, "open", fake_open)
+    monkeypatch.setattr(T.os, "scandir", fake_scandir)
+    run = T.run_tree([str(d)], "scan", jobs=1)
+    errors = {r.path: r.error for r in run.results if r.kind == "error"}
+    assert errors == {str(d / "prog1"): "cannot be read: Permission denied",
+                      str(d / "sub"): "directory cannot be listed: Permission denied"}
+    assert run.summary()["errors"] == 2
