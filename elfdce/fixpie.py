@@ -72,10 +72,10 @@ def _patched_copy(path: str, output: str, offset: int, data: bytes) -> None:
     symlink given as ``output`` is followed: its target is what changes."""
     import tempfile
 
-    from .fsutil import copy_sparse
+    from .fsutil import copy_sparse, temp_prefix
 
     output = os.path.realpath(output) if os.path.islink(output) else output
-    fd, tmp = tempfile.mkstemp(prefix=".elfdce-", dir=os.path.dirname(os.path.abspath(output)))
+    fd, tmp = tempfile.mkstemp(prefix=temp_prefix(), dir=os.path.dirname(os.path.abspath(output)))
     os.close(fd)
     try:
         copy_sparse(path, tmp)

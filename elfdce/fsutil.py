@@ -63,11 +63,62 @@ def cache_dir() -> str:
     return os.path.join(base, "elfdce")
 
 
+def temp_prefix() -> str:
+    """Temporary files carry the writer's pid, so a later run can tell a dead run's leftovers."""
+    return f".elfdce-{os.getpid()}-"
+
+
+def remove_stale_temporaries(directory: str) -> None:
+    """Remove ``.elfdce-<pid>-*`` files in ``directory`` whose process no longer runs."""
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return
+    for name in names:
+        parts = name.split("-", 2)
+        if len(parts) != 3 or parts[0] != ".elfdce" or not parts[1].isdigit():
+            continue
+        try:
+            os.kill(int(parts[1]), 0)
+            continue  # its writer is alive
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            continue
+        try:
+            os.unlink(os.path.join(directory, name))
+        except OSError:
+            pass
+
+
+def write_set(files: list[tuple[str, bytes]], mode: int = 0o644) -> None:
+    """Write several files as a set: every one to a temporary file first, then all renamed; a
+    failure while writing (a full disk) leaves every old file as it was and no temporary."""
+    staged: list[tuple[str, str]] = []
+    try:
+        for path, data in files:
+            directory = os.path.dirname(os.path.abspath(path))
+            remove_stale_temporaries(directory)
+            fd, tmp = tempfile.mkstemp(prefix=temp_prefix(), dir=directory)
+            staged.append((tmp, path))
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.chmod(tmp, mode)
+    except BaseException:
+        for tmp, _ in staged:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        raise
+    for tmp, path in staged:
+        os.replace(tmp, path)
+
+
 def write_atomic(path: str, data: bytes, mode: int = 0o644) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same directory and a rename,
     so a reader never sees a half-written file and an interrupted run leaves the old one."""
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".elfdce-", dir=directory)
+    remove_stale_temporaries(directory)
+    fd, tmp = tempfile.mkstemp(prefix=temp_prefix(), dir=directory)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)

@@ -491,3 +491,39 @@ def test_names_that_are_not_utf8_with_a_strict_stdout(tmp_path, versioned_lib, h
     proc = subprocess.run([sys.executable, "-m", "elfdce", "scan", "--format", "abilist",
                            str(bad)], capture_output=True, env=env, timeout=60)
     assert b"f\xffo" in proc.stdout  # the name's own bytes
+
+
+def test_a_set_of_files_is_written_whole_or_not_at_all(tmp_path, monkeypatch):
+    from elfdce import fsutil
+
+    paths = [str(tmp_path / f"f{i}") for i in range(4)]
+    for p in paths:
+        with open(p, "w") as f:
+            f.write("old")
+    real_fdopen = os.fdopen
+    calls = {"n": 0}
+
+    def failing_fdopen(fd, *a, **k):
+        calls["n"] += 1
+        if calls["n"] == 3:  # the disk fills at the third file
+            os.close(fd)
+            raise OSError(28, "No space left on device")
+        return real_fdopen(fd, *a, **k)
+
+    monkeypatch.setattr(fsutil.os, "fdopen", failing_fdopen)
+    with pytest.raises(OSError):
+        fsutil.write_set([(p, b"new") for p in paths])
+    assert [open(p).read() for p in paths] == ["old"] * 4
+    assert sorted(os.listdir(tmp_path)) == ["f0", "f1", "f2", "f3"]  # no temporary left
+
+
+def test_a_dead_runs_temporaries_are_removed_by_the_next_run(tmp_path):
+    out = tmp_path / "maps"
+    out.mkdir()
+    dead = out / ".elfdce-999999999-leftover"  # no such pid
+    dead.write_text("x")
+    alive = out / f".elfdce-{os.getpid()}-mine"
+    alive.write_text("x")
+    proc = _cli("versions", "--out-dir", str(out), timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert not dead.exists() and alive.exists()

@@ -95,16 +95,14 @@ def execute(args: argparse.Namespace) -> int:
                     print(f"{path}: differs from {loc.path} ({args.style} style)")
                     status = max(status, 1)
         return status
-    from ..fsutil import write_atomic
+    from ..fsutil import write_set
 
     try:
         os.makedirs(args.out_dir, exist_ok=True)
-        for _loc, _vmap, files in outputs:
-            for path, data in files:
-                write_atomic(path, data)
+        write_set([f for _loc, _vmap, files in outputs for f in files])
     except OSError as err:
-        print(f"elfdce versions: cannot write to {args.out_dir}: {err.strerror or err}",
-              file=sys.stderr)
+        print(f"elfdce versions: cannot write to {args.out_dir}: {err.strerror or err} "
+              "(nothing written)", file=sys.stderr)
         return 2
     for loc, vmap, files in outputs:
         _report(loc, vmap, [p for p, _ in files])

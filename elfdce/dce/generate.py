@@ -10,7 +10,7 @@ import subprocess
 import tempfile
 
 from .._record import Record
-from ..fsutil import holds, write_atomic
+from ..fsutil import holds, write_atomic, write_set
 from ..policy.xmacro import parse_xmacro
 from .complete import (
     LIBC_ONLY_SOURCES,
@@ -123,30 +123,15 @@ def generate(tree: DceTree, cxx: list[str], flags: list[str], *,
 
 
 def write_generated(tree: DceTree, generated: Generated) -> list[str]:
-    """Write the set into ``elfdce_dce/gen/``: every changed file through a temporary file, all
-    renamed only once all are written; files of an older set that it lacks are removed.
+    """Write the set into ``elfdce_dce/gen/`` (`write_set`: every changed file staged, all
+    renamed once all are written); files of an older set that it lacks are removed.
     Returns the names that changed."""
     gen = os.path.join(tree.elfdce_dir, GEN)
     os.makedirs(gen, exist_ok=True)
-    changed = []
-    staged = []
-    try:
-        for name, data in sorted(generated.files.items()):
-            path = os.path.join(gen, name)
-            if holds(path, data):
-                continue
-            fd, tmp = tempfile.mkstemp(prefix=".elfdce-", dir=gen)
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-            os.chmod(tmp, 0o644)
-            staged.append((tmp, path))
-            changed.append(name)
-    except BaseException:
-        for tmp, _ in staged:
-            os.unlink(tmp)
-        raise
-    for tmp, path in staged:
-        os.replace(tmp, path)
+    changes = [(os.path.join(gen, name), data) for name, data in sorted(generated.files.items())
+               if not holds(os.path.join(gen, name), data)]
+    write_set(changes)
+    changed = [os.path.basename(path) for path, _ in changes]
     for name in os.listdir(gen):
         if name not in generated.files:
             path = os.path.join(gen, name)

@@ -56,11 +56,11 @@ def fix_unique(path: str, output: str | None = None) -> UniqueFix:
     offsets = [base + s.index * entsize + info_at for s in unique]
     if not offsets and output == path:
         return UniqueFix(path, output, (), ())
-    from ..fsutil import copy_sparse
+    from ..fsutil import copy_sparse, temp_prefix
 
     output = os.path.realpath(output) if os.path.islink(output) else output
     directory = os.path.dirname(os.path.abspath(output))
-    fd, tmp = tempfile.mkstemp(prefix=".elfdce-", dir=directory)
+    fd, tmp = tempfile.mkstemp(prefix=temp_prefix(), dir=directory)
     try:
         os.close(fd)
         copy_sparse(path, tmp)
