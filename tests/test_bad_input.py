@@ -527,3 +527,15 @@ def test_a_dead_runs_temporaries_are_removed_by_the_next_run(tmp_path):
     proc = _cli("versions", "--out-dir", str(out), timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert not dead.exists() and alive.exists()
+
+
+def test_a_file_that_cannot_be_mapped_is_not_read_whole(tmp_path, host_libc):
+    big = tmp_path / "libc.so.6"
+    shutil.copy(host_libc, big)
+    with open(big, "r+b") as f:
+        f.truncate(20 << 30)
+    # an address-space limit smaller than the file: the mapping fails, reading it would too
+    proc = subprocess.run(["bash", "-c", f"ulimit -v 3000000; exec {sys.executable} -m elfdce "
+                           f"scan {big}"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "cannot be mapped" in proc.stderr, proc.stderr[-300:]
+    assert "MemoryError" not in proc.stderr

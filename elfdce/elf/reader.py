@@ -120,6 +120,9 @@ class _File:
         return self.data[offset : offset + size]
 
 
+READ_LIMIT = 256 << 20  # bytes read when a file cannot be mapped
+
+
 def _open(path: str) -> _File:
     """Map ``path`` read-only; only regular files, so a FIFO or device can never block us."""
     try:
@@ -141,7 +144,12 @@ def _open(path: str) -> _File:
             raise ElfError(path, "empty file, not an ELF file")
         try:
             data: bytes | mmap.mmap = mmap.mmap(fd, 0, prot=mmap.PROT_READ)
-        except (OSError, ValueError):
+        except (OSError, ValueError) as exc:
+            # no mapping (an address-space limit, a file system without mmap): read it, but
+            # only a size a real library has, not a crafted sparse giant
+            if size > READ_LIMIT:
+                raise ElfError(path, f"cannot be mapped ({getattr(exc, 'strerror', None) or exc}) "
+                               f"and is too large to read ({size} bytes)") from None
             data = os.read(fd, size)
             size = len(data)
         return _File(path, data, size)
