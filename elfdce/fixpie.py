@@ -72,9 +72,10 @@ def _patched_copy(path: str, output: str, offset: int, data: bytes) -> None:
     symlink given as ``output`` is followed: its target is what changes."""
     import tempfile
 
-    from .fsutil import copy_sparse, temp_prefix
+    from .fsutil import check_output, copy_sparse, temp_prefix
 
     output = os.path.realpath(output) if os.path.islink(output) else output
+    check_output(output)
     fd, tmp = tempfile.mkstemp(prefix=temp_prefix(), dir=os.path.dirname(os.path.abspath(output)))
     os.close(fd)
     try:
@@ -83,6 +84,10 @@ def _patched_copy(path: str, output: str, offset: int, data: bytes) -> None:
             f.seek(offset)
             f.write(data)
         os.replace(tmp, output)
+    except OSError as err:  # a full disk: the user's path, not the temporary's
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise OSError(err.errno, err.strerror, output) from None
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)

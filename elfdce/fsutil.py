@@ -175,7 +175,12 @@ def copy_sparse(src: str, dst: str) -> None:
                     data = os.pread(fin, min(chunk, end - start), start)
                     if not data:
                         break
-                    os.pwrite(fout, data, start)
+                    done = 0
+                    while done < len(data):  # a full file system may write part of it
+                        n = os.pwrite(fout, data[done:], start + done)
+                        if n <= 0:
+                            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), dst)
+                        done += n
                     start += len(data)
                 pos = max(end, start)
             os.ftruncate(fout, size)
@@ -184,3 +189,15 @@ def copy_sparse(src: str, dst: str) -> None:
             os.close(fout)
     finally:
         os.close(fin)
+
+
+def check_output(path: str) -> None:
+    """OSError naming ``path`` when a file cannot be written there: a directory, or a directory
+    that does not exist (checked before any work, so no error names a temporary file)."""
+    import errno
+
+    if os.path.isdir(path):
+        raise OSError(errno.EISDIR, "is a directory (give the output file's name)", path)
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise OSError(errno.ENOENT, "its directory does not exist", path)

@@ -539,3 +539,34 @@ def test_a_file_that_cannot_be_mapped_is_not_read_whole(tmp_path, host_libc):
                            f"scan {big}"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "cannot be mapped" in proc.stderr, proc.stderr[-300:]
     assert "MemoryError" not in proc.stderr
+
+
+@pytest.fixture
+def full_disk(tmp_path):
+    """A 64 KiB tmpfs: a disk that fills."""
+    d = tmp_path / "small"
+    d.mkdir()
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(d)],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {r.stderr.strip()}")
+    yield d
+    subprocess.run(["umount", str(d)], check=True)
+
+
+def test_a_full_disk_leaves_no_mixed_set_and_names_the_users_path(full_disk, tmp_path, gcc):
+    maps = full_disk / "maps"
+    proc = _cli("versions", "--out-dir", str(maps), timeout=120)
+    assert proc.returncode == 2 and f"cannot write to {maps}" in proc.stderr
+    assert "nothing written" in proc.stderr and os.listdir(maps) == []
+    big = tmp_path / "libbig.so"
+    (tmp_path / "b.c").write_text("char blob[200000] = {1};\nint main(void) { return 0; }\n")
+    subprocess.run([gcc, "-fPIE", "-pie", "-o", str(tmp_path / "b"), str(tmp_path / "b.c")],
+                   check=True)
+    subprocess.run(["cp", "--sparse=never", str(tmp_path / "b"), str(big)], check=True)
+    out = full_disk / "out"
+    proc = _cli("fix-pie", str(big), "-o", str(out))
+    assert proc.returncode == 2 and proc.stderr.startswith(f"elfdce fix-pie: {out}: ")
+    assert ".elfdce-" not in proc.stderr and [n for n in os.listdir(full_disk) if n != "maps"] == []
+    proc = _cli("fix-pie", str(big), "-o", str(tmp_path))
+    assert proc.returncode == 2 and "is a directory" in proc.stderr

@@ -56,9 +56,10 @@ def fix_unique(path: str, output: str | None = None) -> UniqueFix:
     offsets = [base + s.index * entsize + info_at for s in unique]
     if not offsets and output == path:
         return UniqueFix(path, output, (), ())
-    from ..fsutil import copy_sparse, temp_prefix
+    from ..fsutil import check_output, copy_sparse, temp_prefix
 
     output = os.path.realpath(output) if os.path.islink(output) else output
+    check_output(output)
     directory = os.path.dirname(os.path.abspath(output))
     fd, tmp = tempfile.mkstemp(prefix=temp_prefix(), dir=directory)
     try:
@@ -73,6 +74,10 @@ def fix_unique(path: str, output: str | None = None) -> UniqueFix:
                 f.seek(off)
                 f.write(bytes([(C.STB_GLOBAL << 4) | (sym.info & 0xF)]))
         os.replace(tmp, output)
+    except OSError as err:  # a full disk: the user's path, not the temporary's
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise OSError(err.errno, err.strerror, output) from None
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
