@@ -317,3 +317,12 @@ def test_unreadable_files_and_directories_are_errors(tmp_path, monkeypatch):
     assert errors == {str(d / "prog1"): "cannot be read: Permission denied",
                       str(d / "sub"): "directory cannot be listed: Permission denied"}
     assert run.summary()["errors"] == 2
+
+
+def test_jobs_are_capped(tmp_path):
+    from elfdce import tree as T
+
+    d = _small_tree(tmp_path, 2)
+    run = T.run_tree([str(d)], "scan", jobs=1000)
+    assert run.jobs <= 4 * (os.cpu_count() or 1) and len(run.results) == 2
+    assert len(run.max_rss_kb) <= 1 + run.jobs
