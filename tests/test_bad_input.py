@@ -570,3 +570,29 @@ def test_a_full_disk_leaves_no_mixed_set_and_names_the_users_path(full_disk, tmp
     assert ".elfdce-" not in proc.stderr and [n for n in os.listdir(full_disk) if n != "maps"] == []
     proc = _cli("fix-pie", str(big), "-o", str(tmp_path))
     assert proc.returncode == 2 and "is a directory" in proc.stderr
+
+
+def test_a_dt_hash_claim_without_section_headers_is_bounded(tmp_path, gcc):
+    """The issue's case: a PIE without section headers whose DT_HASH claims 0x9000000 symbols,
+    in a 4 GiB sparse file (nothing on disk): refused at once."""
+    import time
+
+    (tmp_path / "p.c").write_text("int main(void) { return 0; }\n")
+    prog = tmp_path / "p"
+    subprocess.run([gcc, "-fPIE", "-pie", "-Wl,--hash-style=sysv", "-o", str(prog),
+                    str(tmp_path / "p.c")], check=True)
+    image = Image(prog.read_bytes())
+    hash_vaddr = next(e.value for e in image.info.dynamic.entries if e.tag == 4)  # DT_HASH
+    seg = next(p for p in image.info.segments
+               if p.type == 1 and p.vaddr <= hash_vaddr < p.vaddr + p.filesz)
+    image.put(seg.offset + hash_vaddr - seg.vaddr + 4, "I", 0x9000000)  # nchain
+    image.strip_section_headers()
+    crafted = tmp_path / "crafted"
+    crafted.write_bytes(image.bytes())
+    with open(crafted, "r+b") as f:
+        f.truncate(4 << 30)
+    t = time.monotonic()
+    proc = _cli("scan", str(crafted), timeout=30)
+    assert time.monotonic() - t < 5
+    assert proc.returncode == 2 and "dynamic symbols: more than" in proc.stderr, proc.stderr
+    assert _peak_child_rss_mb() < 400
