@@ -62,33 +62,7 @@ def fix_pie(path: str, output: str | None = None) -> PieFix:
     if len(raw) != size or struct.unpack(fmt, raw)[0] != old:  # the reader and the bytes agree
         raise ElfError(path, f"DT_FLAGS_1 value not found at offset {offset:#x}")
     if output != path or new != old:
-        _patched_copy(path, output, offset, struct.pack(fmt, new))
+        from .fsutil import patched_copy
+
+        patched_copy(path, output, [(offset, struct.pack(fmt, new))])
     return PieFix(path, output, offset, size, old, new)
-
-
-def _patched_copy(path: str, output: str, offset: int, data: bytes) -> None:
-    """``output`` (atomically, ``path`` itself allowed) = ``path`` with ``data`` at ``offset``:
-    copied a chunk at a time, holes kept (a sparse 3 GB PIE is not read into memory). A
-    symlink given as ``output`` is followed: its target is what changes."""
-    import tempfile
-
-    from .fsutil import check_output, copy_sparse, temp_prefix
-
-    output = os.path.realpath(output) if os.path.islink(output) else output
-    check_output(output)
-    fd, tmp = tempfile.mkstemp(prefix=temp_prefix(), dir=os.path.dirname(os.path.abspath(output)))
-    os.close(fd)
-    try:
-        copy_sparse(path, tmp)
-        with open(tmp, "r+b") as f:
-            f.seek(offset)
-            f.write(data)
-        os.replace(tmp, output)
-    except OSError as err:  # a full disk: the user's path, not the temporary's
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise OSError(err.errno, err.strerror, output) from None
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise

@@ -201,3 +201,31 @@ def check_output(path: str) -> None:
     parent = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(parent):
         raise OSError(errno.ENOENT, "its directory does not exist", path)
+
+
+def patched_copy(path: str, output: str, edits: list[tuple[int, bytes]]) -> str:
+    """Write ``output`` (atomically; ``path`` itself allowed) as ``path`` with each
+    (offset, bytes) of ``edits`` written over it: copied a chunk at a time with holes kept (a
+    sparse 3 GB file is not read into memory). A symlink given as ``output`` is followed (its
+    target changes, the link stays); errors name ``output``, never the temporary. Returns the
+    path written."""
+    output = os.path.realpath(output) if os.path.islink(output) else output
+    check_output(output)
+    fd, tmp = tempfile.mkstemp(prefix=temp_prefix(), dir=os.path.dirname(os.path.abspath(output)))
+    os.close(fd)
+    try:
+        copy_sparse(path, tmp)
+        with open(tmp, "r+b") as f:
+            for offset, data in edits:
+                f.seek(offset)
+                f.write(data)
+        os.replace(tmp, output)
+    except OSError as err:  # a full disk: the user's path, not the temporary's
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise OSError(err.errno, err.strerror, output) from None
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return output

@@ -9,7 +9,6 @@ shares the first copy's facet ids while numbering its other facets afresh (`cout
 from __future__ import annotations
 
 import os
-import tempfile
 
 from .._record import Record
 from . import constants as C
@@ -56,30 +55,15 @@ def fix_unique(path: str, output: str | None = None) -> UniqueFix:
     offsets = [base + s.index * entsize + info_at for s in unique]
     if not offsets and output == path:
         return UniqueFix(path, output, (), ())
-    from ..fsutil import check_output, copy_sparse, temp_prefix
+    from ..fsutil import patched_copy
 
-    output = os.path.realpath(output) if os.path.islink(output) else output
-    check_output(output)
-    directory = os.path.dirname(os.path.abspath(output))
-    fd, tmp = tempfile.mkstemp(prefix=temp_prefix(), dir=directory)
-    try:
-        os.close(fd)
-        copy_sparse(path, tmp)
-        with open(tmp, "r+b") as f:
-            for off, sym in zip(offsets, unique):
-                f.seek(off)
-                old = f.read(1)
-                if not old or old[0] != sym.info:
-                    raise ElfError(path, f"st_info of {sym.name} not found at offset {off:#x}")
-                f.seek(off)
-                f.write(bytes([(C.STB_GLOBAL << 4) | (sym.info & 0xF)]))
-        os.replace(tmp, output)
-    except OSError as err:  # a full disk: the user's path, not the temporary's
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise OSError(err.errno, err.strerror, output) from None
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    edits = []
+    with open(path, "rb") as f:
+        for off, sym in zip(offsets, unique):
+            f.seek(off)
+            old = f.read(1)
+            if not old or old[0] != sym.info:  # the reader and the bytes must agree
+                raise ElfError(path, f"st_info of {sym.name} not found at offset {off:#x}")
+            edits.append((off, bytes([(C.STB_GLOBAL << 4) | (sym.info & 0xF)])))
+    patched_copy(path, output, edits)
     return UniqueFix(path, output, tuple(names), tuple(offsets))
