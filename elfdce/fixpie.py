@@ -6,7 +6,6 @@ byte of the file stays as it was (a general ELF writer would rewrite far more).
 
 from __future__ import annotations
 
-import os
 import struct
 
 from ._record import Record

@@ -8,7 +8,6 @@ shares the first copy's facet ids while numbering its other facets afresh (`cout
 
 from __future__ import annotations
 
-import os
 
 from .._record import Record
 from . import constants as C
