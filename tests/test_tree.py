@@ -184,7 +184,7 @@ def test_ctrl_c_stops_with_a_partial_summary():
         pytest.skip("the whole tree was read before the interrupt could arrive")
     assert proc.returncode == 130, err
     assert "interrupted after" in err and "Traceback" not in err
-    assert "ELF files" in out
+    assert "ELF file" in out
 
 
 def count_elf_files(dirs) -> int:
@@ -326,3 +326,10 @@ def test_jobs_are_capped(tmp_path):
     run = T.run_tree([str(d)], "scan", jobs=1000)
     assert run.jobs <= 4 * (os.cpu_count() or 1) and len(run.results) == 2
     assert len(run.max_rss_kb) <= 1 + run.jobs
+
+
+def test_counts_are_said_in_good_english(tmp_path):
+    d = _small_tree(tmp_path, 1)
+    proc = subprocess.run([sys.executable, "-m", "elfdce", "scan", "--tree", "--jobs", "1",
+                           str(d)], capture_output=True, text=True, timeout=60)
+    assert "  1 ELF file (1 program) in " in proc.stdout and "with 1 worker" in proc.stdout

@@ -96,13 +96,13 @@ def run(args: argparse.Namespace, mode: str, policy: Policy | None, name: str) -
 
 def _text(result: TreeRun, dirs: list[str], s: dict, name: str) -> str:
     rate = len(result.results) / result.seconds if result.seconds else 0.0
-    plural = {"library": "libraries", "program": "programs", "object": "objects",
-              "error": "errors", "static": "static"}
-    kinds = ", ".join(f"{n} {k if n == 1 else plural.get(k, k)}" for k, n in s["kinds"].items())
+    from ..emit.words import count
+
+    kinds = ", ".join(count(n, k) for k, n in s["kinds"].items())
     lines = [
         f"elfdce {name} --tree {' '.join(dirs)}",
-        f"  {s['files']} ELF files ({kinds}) in {result.seconds:.2f} s: {rate:.0f} files/s with "
-        f"{result.jobs} worker{'s' if result.jobs != 1 else ''}"
+        f"  {count(s['files'], 'ELF file')} ({kinds}) in {result.seconds:.2f} s: "
+        f"{rate:.0f} files/s with {count(result.jobs, 'worker')}"
         + (f", {result.from_cache} from the cache" if result.from_cache else ""),
         f"  errors (unreadable files): {s['errors']}",
     ]

@@ -173,6 +173,8 @@ def _print_summary(built: list[tuple[LocatedLibrary, VersionMap, VersionMap | No
         if lost:
             compat = sum(1 for p in lost if not p.default)
             zero = len(lost) - compat
-            print(f"dce style loses in {loc.library.soname}: {compat} compat pairs"
-                  + (f", {zero} default pairs with st_value 0 (e.g. "
+            from ..emit.words import count
+
+            print(f"dce style loses in {loc.library.soname}: {count(compat, 'compat pair')}"
+                  + (f", {count(zero, 'default pair')} with st_value 0 (e.g. "
                      f"{next(p.label for p in lost if p.default)})" if zero else ""))
