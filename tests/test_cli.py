@@ -179,3 +179,16 @@ def test_names_that_are_not_utf8(tmp_path, versioned_lib):
                            "--lib", f"libm={bad}"], capture_output=True, env=env, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert b"\tf\xffo;\n" in (out / "libm.version").read_bytes()
+
+
+def test_cache_shows_and_clears_what_elfdce_keeps(tmp_path):
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path))
+    run = lambda *a: subprocess.run([sys.executable, "-m", "elfdce", "cache", *a],  # noqa: E731
+                                    capture_output=True, text=True, env=env, timeout=60)
+    assert "empty (nothing kept)" in run().stdout
+    (tmp_path / "elfdce" / "run").mkdir(parents=True)
+    (tmp_path / "elfdce" / "run" / "copy").write_bytes(b"x" * 5000)
+    assert "  run: 1 file, " in run().stdout
+    proc = run("--clear")
+    assert proc.returncode == 0 and "removed (1 file" in proc.stdout
+    assert not (tmp_path / "elfdce").exists()
