@@ -466,6 +466,18 @@ def _run_pool(state: _RunState, tops: list[str], jobs: int, mode: str, policy: P
                                           "(killed, or out of memory)", 0, 0, None, None, (), (),
                                           ())])
 
+    import signal
+
+    def submit(chunk: list[str]) -> cf.Future:
+        # The pool forks its workers inside submit: a Ctrl-C landing in the fork was swallowed
+        # by an at-fork handler, or left the executor half started. Held back until submit
+        # returns, it arrives where the run can stop cleanly.
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            return pool.submit(_analyse_chunk, chunk)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
     pool = new_pool(jobs)
     pending: dict[cf.Future, list[str]] = {}
 
@@ -495,10 +507,10 @@ def _run_pool(state: _RunState, tops: list[str], jobs: int, mode: str, policy: P
             for i in range(0, len(todo), CHUNK):
                 chunk = todo[i:i + CHUNK]
                 try:
-                    pending[pool.submit(_analyse_chunk, chunk)] = chunk
+                    pending[submit(chunk)] = chunk
                 except BrokenProcessPool:
                     drain(False)
-                    pending[pool.submit(_analyse_chunk, chunk)] = chunk
+                    pending[submit(chunk)] = chunk
             drain(False)
         while pending:
             drain(True)
