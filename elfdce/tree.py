@@ -515,12 +515,12 @@ def _run_pool(state: _RunState, tops: list[str], jobs: int, mode: str, policy: P
         while pending:
             drain(True)
     except KeyboardInterrupt:
-        # The interrupt may have landed inside the executor's own bookkeeping (a lock held in
-        # submit): waiting for it could hang. The workers ignore SIGINT; end them, keep what
-        # finished.
+        # The workers ignore SIGINT: end them (waiting for the chunks they are on could take
+        # long), then let the executor see them gone, so that nothing of it is left for the
+        # interpreter's exit to trip over. (submit cannot be interrupted: SIGINT is held back.)
         for proc in list((getattr(pool, "_processes", None) or {}).values()):
             proc.kill()
-        pool.shutdown(wait=False, cancel_futures=True)
+        pool.shutdown(wait=True, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
     return sorted(worker_rss.values(), reverse=True)
