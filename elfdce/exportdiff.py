@@ -75,9 +75,10 @@ def read_exports(path: str) -> ExportSet:
     or huge file is refused before it is read (`read_input`). Raises ElfError, AbilistError or
     InputError."""
     from .elf import ElfError, read_elf
+    from .exports import from_elf
 
     try:
-        return _from_elf(read_elf(path, relocations=False))
+        return from_elf(read_elf(path, relocations=False))
     except ElfError as err:
         if "not an ELF file" not in str(err):
             raise
@@ -85,12 +86,6 @@ def read_exports(path: str) -> ExportSet:
     from .fsutil import read_text_input
 
     return parse_abilist(read_text_input(path), path)
-
-
-def _from_elf(elf):  # noqa: ANN001, ANN202
-    from .exports import from_elf
-
-    return from_elf(elf)
 
 
 __all__ = ["Change", "PRIVATE", "diff_exports", "read_exports"]

@@ -33,6 +33,11 @@ def internal_name(name: str, version: str) -> str:
     return f"__elfdce_{name}__{c_identifier(version)}"
 
 
+def pair_label(name: str, version: str, default: bool) -> str:
+    """``name@@version`` for a default pair, ``name@version`` for a compat one."""
+    return f"{name}{'@@' if default else '@'}{version}"
+
+
 class VersionNode(Record):
     """A version node: ``name { … } parent;`` (``parent`` None for a root node)."""
 
@@ -51,7 +56,7 @@ class ExportPair(Record):
 
     @property
     def label(self) -> str:
-        return f"{self.name}{'@@' if self.default else '@'}{self.version}"
+        return pair_label(self.name, self.version, self.default)
 
     @property
     def is_data(self) -> bool:

@@ -112,7 +112,7 @@ def execute(args: argparse.Namespace) -> int:
 def _execute_dce(args: argparse.Namespace, keys: list[str]) -> int:
     """`shim build --abi dce`: the five libraries in ns-3-dce's ABI."""
     from ..dce.host import HostError, load_host
-    from ..dce.shim import DceShimError, build_dce_shim, measure_layout
+    from ..dce.shim import DceShimError, build_dce_shim, measure_layout, tree_definitions
     from ..dce.tree import TreeError, open_tree
 
     if not args.dce:
@@ -122,6 +122,7 @@ def _execute_dce(args: argparse.Namespace, keys: list[str]) -> int:
         tree = open_tree(args.dce)
         host = load_host(args.sysroot)
         layout = measure_layout(tree)
+        definitions = tree_definitions(tree)
     except (TreeError, HostError, DceShimError) as err:
         print(f"elfdce shim build: {err}", file=sys.stderr)
         return 2
@@ -135,7 +136,7 @@ def _execute_dce(args: argparse.Namespace, keys: list[str]) -> int:
             output = args.output
         try:
             plan, exported = build_dce_shim(tree, key, host, layout, output, cc=args.cc,
-                                            verbose=args.verbose)
+                                            verbose=args.verbose, definitions=definitions)
         except (DceShimError, OSError) as err:
             print(f"elfdce shim build: {err}", file=sys.stderr)
             status = 2

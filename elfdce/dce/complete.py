@@ -21,7 +21,8 @@ names DCE's sources use that newer headers no longer declare get declarations.
 from __future__ import annotations
 
 from .._record import Record
-from ..exports import c_identifier
+from ..exports import c_identifier, pair_label
+from ..glibc.libs import is_version_placeholder
 from ..policy.model import Policy
 
 TYPE_CHECKING = False
@@ -122,7 +123,7 @@ class Entry(Record):
 
     @property
     def label(self) -> str:
-        return f"{self.name}{'@@' if self.default else '@'}{self.version}"
+        return pair_label(self.name, self.version, self.default)
 
 
 class DataObject(Record):
@@ -138,7 +139,7 @@ class DataObject(Record):
 
     @property
     def label(self) -> str:
-        return f"{self.name}{'@@' if self.default else '@'}{self.version}"
+        return pair_label(self.name, self.version, self.default)
 
     @property
     def local(self) -> str:
@@ -213,7 +214,7 @@ def complete(
         for p in pairs:
             versions_of.setdefault(p.name, []).append(p.default)
         for p in pairs:
-            if p.name.startswith("__lib") and p.name.endswith("_version_placeholder"):
+            if is_version_placeholder(p.name):
                 continue  # a >= 2.34 stub's hidden marker: nothing to export or forward
             if p.kind in DATA_KINDS:
                 if p.name not in defined:

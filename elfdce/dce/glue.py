@@ -18,7 +18,8 @@ from __future__ import annotations
 from .._record import Record
 from ..elf import read_static_symbols
 from ..elf.constants import STB_GLOBAL, STB_WEAK
-from ..exports import ExportSet, _names_needing_symver
+from ..exports import ExportSet, _names_needing_symver, pair_label
+from ..glibc.libs import is_version_placeholder
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -87,7 +88,7 @@ def check_exports(built: ElfSymbols, host: ExportSet, own_node: str = "NS3") -> 
     not_defined: list[str] = []
     exported = defaults = 0
     for p in host.pairs:
-        if p.name.startswith("__lib") and p.name.endswith("_version_placeholder"):
+        if is_version_placeholder(p.name):
             continue  # a >= 2.34 stub's hidden marker, not an interface
         got = mine.get((p.name, p.version))
         if got is None:
@@ -98,7 +99,7 @@ def check_exports(built: ElfSymbols, host: ExportSet, own_node: str = "NS3") -> 
             exported += 1
             defaults += p.default
     host_pairs = {(p.name, p.version) for p in host.pairs}
-    extra = sorted(f"{n}@{'@' if d else ''}{v}" for (n, v), d in mine.items()
+    extra = sorted(pair_label(n, v, d) for (n, v), d in mine.items()
                    if (n, v) not in host_pairs and v != own_node)
     count: dict[str, int] = {}
     for (n, _v), d in mine.items():

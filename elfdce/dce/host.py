@@ -21,12 +21,13 @@ class HostLibrary(Record):
     elf: ElfSymbols
     exports: ExportSet
 
-    def addresses(self) -> dict[tuple[str, str], int]:
-        """(name, version) -> st_value of each exported function pair."""
+    def addresses(self, data: bool = False) -> dict[tuple[str, str], int]:
+        """(name, version) -> st_value of each exported function pair (every pair, data
+        included, with ``data``): pairs at one address are aliases."""
         out: dict[tuple[str, str], int] = {}
         for s in self.elf.exports():
             v = s.version
-            if v is not None and v.needed_from is None and (s.is_function or s.is_ifunc):
+            if v is not None and v.needed_from is None and (data or s.is_function or s.is_ifunc):
                 out.setdefault((s.name, v.name), s.value)
         return out
 

@@ -24,11 +24,11 @@ from ..elf import read_elf, read_static_symbols
 from ..emit.version_script import exact_script
 from ..exports import ExportPair, ExportSet, internal_name
 from ..fsutil import write_atomic
-from ..glibc.libs import BY_KEY, GlibcLibrary
+from ..glibc.libs import BY_KEY, GlibcLibrary, is_version_placeholder
 from ..policy.xmacro import parse_xmacro
 from ..shim.generate import ARCHES, ShimSources, _align
 from ..shim.plan import DATA_KINDS, FUNCTION_KINDS, NS3_VERSION, export_signature
-from .complete import entry_ident
+from .complete import Definitions, entry_ident
 from .generate import GenerateError, probe_definitions, recorded_inputs
 from .host import Host
 from .tree import DceTree
@@ -211,7 +211,18 @@ class DceShimPlan(Record):
         return out
 
 
-def plan_dce_shim(tree: DceTree, key: str, host: Host, layout: Layout) -> DceShimPlan:
+def tree_definitions(tree: DceTree) -> Definitions:
+    """What the tree's library sources define (compiled with the recorded build flags):
+    once per tree, not once per library."""
+    cxx, flags = _inputs(tree)
+    try:
+        return probe_definitions(tree, cxx, flags)
+    except GenerateError as err:
+        raise DceShimError(str(err)) from None
+
+
+def plan_dce_shim(tree: DceTree, key: str, host: Host, layout: Layout,
+                  definitions: Definitions | None = None) -> DceShimPlan:
     """Which host pairs of ``key`` the shim exports, each through which field."""
     lib = host.library(key)
     if lib is None:
@@ -223,19 +234,12 @@ def plan_dce_shim(tree: DceTree, key: str, host: Host, layout: Layout) -> DceShi
         if e.name in layout.fields:
             for n in e.names:
                 slot_of.setdefault(n, layout.fields[e.name])
-    cxx, flags = _inputs(tree)
-    try:
-        defined = probe_definitions(tree, cxx, flags).for_library(key)
-    except GenerateError as err:
-        raise DceShimError(str(err)) from None
-    addresses: dict[tuple[str, str], int] = {}
-    for s in lib.elf.exports():
-        if s.version is not None and s.version.needed_from is None:
-            addresses.setdefault((s.name, s.version.name), s.value)
+    defined = (definitions or tree_definitions(tree)).for_library(key)
+    addresses = lib.addresses(data=True)
     storage_at: dict[int, str] = {}
     exports, excluded = [], []
     for p in lib.exports.pairs:
-        if p.name.startswith("__lib") and p.name.endswith("_version_placeholder"):
+        if is_version_placeholder(p.name):
             continue
         if p.kind in DATA_KINDS:
             value = addresses.get((p.name, p.version), -1)
@@ -366,11 +370,13 @@ def sources(plan: DceShimPlan, arch: str, directory: str) -> ShimSources:
 
 
 def build_dce_shim(tree: DceTree, key: str, host: Host, layout: Layout, output: str, *,
-                   cc: str | None = None, verbose: bool = False) -> tuple[DceShimPlan, int]:
-    """Plan, generate, compile (cffi's toolchain), verify and install one shim."""
+                   cc: str | None = None, verbose: bool = False,
+                   definitions: Definitions | None = None) -> tuple[DceShimPlan, int]:
+    """Plan, generate, compile (cffi's toolchain), verify and install one shim
+    (``definitions``: `tree_definitions`, shared by the five)."""
     from ..shim.build import ShimError, cffi_compile, verify
 
-    plan = plan_dce_shim(tree, key, host, layout)
+    plan = plan_dce_shim(tree, key, host, layout, definitions)
     machine = host.libc.elf.header.machine
     arch = ARCHES.get(machine)
     if arch is None:

@@ -166,14 +166,16 @@ def locate(
 
 def glibc_release(libc_path: str) -> tuple[int, int] | None:
     """The release a libc.so.6 states in its banner ("… release version 2.31."), or None."""
+    import mmap
     import re
 
     try:
-        with open(libc_path, "rb") as f:
-            found = re.search(rb"release version (\d+)\.(\d+)", f.read(64 << 20))
-    except OSError:
+        with open(libc_path, "rb") as f, mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ) as data:
+            found = re.search(rb"release version (\d+)\.(\d+)", data)
+            # (the match reads the mapping: take its groups before it is closed)
+            return (int(found.group(1)), int(found.group(2))) if found else None
+    except (OSError, ValueError):
         return None
-    return (int(found.group(1)), int(found.group(2))) if found else None
 
 
 def require_glibc_library(elf: ElfSymbols, key: str) -> None:
@@ -190,11 +192,14 @@ def require_glibc_library(elf: ElfSymbols, key: str) -> None:
                        f"{BY_KEY[key].soname}")
 
 
+def is_version_placeholder(name: str) -> bool:
+    """A >= 2.34 stub's hidden marker (``__libpthread_version_placeholder``): no interface."""
+    return name.startswith("__lib") and name.endswith("_version_placeholder")
+
+
 def is_merged_stub(elf: ElfSymbols) -> bool:
     """A glibc >= 2.34 stub (libpthread.so.0, librt.so.1, libdl.so.2, …): version nodes, but
     no exports other than the hidden ``__lib*_version_placeholder``."""
     nodes = [d for d in elf.version_defs if not d.is_base]
     exports = {s.name for s in elf.exports()}
-    return bool(nodes) and all(
-        n.startswith("__lib") and n.endswith("_version_placeholder") for n in exports
-    )
+    return bool(nodes) and all(is_version_placeholder(n) for n in exports)

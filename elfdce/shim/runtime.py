@@ -65,7 +65,9 @@ class SlotInfo(Record):
 
     @property
     def label(self) -> str:
-        return f"{self.name}{'@@' if self.default else '@'}{self.version}"
+        from ..exports import pair_label
+
+        return pair_label(self.name, self.version or "", self.default)
 
 
 class DataInfo(Record):
