@@ -67,7 +67,8 @@ def execute(args: argparse.Namespace) -> int:
 
             return run(args, "preflight", policy, "preflight")
         replacements = read_replacements(args.replacements) if args.replacements else None
-        mismatch = _machine_mismatch(args.paths[0], args.sysroot)
+        libc = _host_libc(args.sysroot)
+        mismatch = _machine_mismatch(args.paths[0], libc)
         if mismatch:
             print(f"elfdce preflight: {mismatch}", file=sys.stderr)
             return 2
@@ -83,7 +84,7 @@ def execute(args: argparse.Namespace) -> int:
         print("note: under DCE, an import a replacement forwards (NATIVE, or DCE-class in "
               "name only) runs on the host, unsimulated; a missing one fails to load, or with "
               "RTLD_DEEPBIND silently binds to the host libc", file=sys.stderr)
-    verdict = report.verdict(*_refusals(args.sysroot))
+    verdict = report.verdict(*_refusals(libc))
     if args.json:
         out = _json(report, verdict)
     else:
@@ -95,27 +96,31 @@ def execute(args: argparse.Namespace) -> int:
     return verdict.exit_status
 
 
-def _refusals(sysroot: str | None) -> tuple[bool, bool]:
+def _host_libc(sysroot: str | None) -> str | None:
+    """The libc.so.6 the libraries are checked against (under ``sysroot``)."""
+    from ..glibc.libs import locate
+
+    return {x.library.key: x for x in locate(sysroot)}["libc"].path
+
+
+def _refusals(libc: str | None) -> tuple[bool, bool]:
     """(glibc refuses to dlopen a DF_1_PIE object, refuses an executable stack): >= 2.30 and
     >= 2.41, from the release of the libc preflight binds against."""
-    from ..glibc.libs import glibc_release, locate
+    from ..glibc.libs import glibc_release
 
-    libc = {x.library.key: x for x in locate(sysroot)}["libc"].path
     release = glibc_release(libc) if libc else None
     if release is None:
         return True, False
     return release >= (2, 30), release >= (2, 41)
 
 
-def _machine_mismatch(program: str, sysroot: str | None) -> str | None:
+def _machine_mismatch(program: str, libc: str | None) -> str | None:
     """One line when ``program`` is for another machine than the libraries checked against."""
     from ..elf import read_elf
-    from ..glibc.libs import locate
 
-    prog = read_elf(program, relocations=False).header
-    libc = {x.library.key: x for x in locate(sysroot)}["libc"].path
     if libc is None:
         return None
+    prog = read_elf(program, relocations=False).header
     lib = read_elf(libc, relocations=False).header
     if (prog.machine, prog.elf_class) != (lib.machine, lib.elf_class):
         return (f"{program}: built for {prog.machine_name} (ELF{prog.elf_class}), checked "
