@@ -8,9 +8,18 @@ import os
 _HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+def _shipped(name: str, marker: str, what: str) -> str:
+    for d in (os.path.join(_HERE, name), os.path.join(os.path.dirname(_HERE), name)):
+        if os.path.exists(os.path.join(d, marker)):
+            return d
+    raise FileNotFoundError(f"elfdce's {what} ({name}/) are missing from this installation")
+
+
 def csrc_dir() -> str:
     """The ``csrc`` directory (``elfdce/csrc`` when installed, ``csrc/`` in a checkout)."""
-    for d in (os.path.join(_HERE, "csrc"), os.path.join(os.path.dirname(_HERE), "csrc")):
-        if os.path.isdir(os.path.join(d, "shim")):
-            return d
-    raise FileNotFoundError("elfdce's C sources (csrc/) are missing from this installation")
+    return _shipped("csrc", "shim", "C sources")
+
+
+def versions_dir() -> str:
+    """The ``versions`` directory: the NS3 prefix maps and DCE 1.12's policy."""
+    return _shipped("versions", "libc-ns3.version", "NS3 prefix maps (versions/*-ns3.version)")

@@ -12,6 +12,7 @@ import sys
 import pytest
 
 import elfdce
+from elfdce.elf.image import Image, enclosing_function
 from elfdce.glibc import disasm, hostcheck
 from elfdce.glibc.hostcheck import check_host
 from elfdce.glibc.libs import locate
@@ -51,9 +52,9 @@ def test_this_host_is_stock_and_the_probe_agrees():
 
 def patch_libc_ret_at_entry(src: str, dst: str) -> int:
     """A copy of libc whose vtable-check function returns at its first instruction."""
-    image = disasm.Image(elfdce.scan(src, relocations=False))
+    image = Image(elfdce.scan(src, relocations=False))
     ref = disasm.references(image, image.find_string(hostcheck.VTABLE_MESSAGE))[0]
-    fn = disasm.enclosing_function(image, ref)
+    fn = enclosing_function(image, ref)
     data = bytearray(image.data)
     sec = image.section_of(fn.start)
     data[sec.offset + fn.start - sec.addr] = 0xC3 if image.elf.header.machine == 62 else 0
@@ -64,9 +65,9 @@ def patch_libc_ret_at_entry(src: str, dst: str) -> int:
 
 def patch_ld_so_refusal_unreachable(src: str, dst: str) -> list[int]:
     """A copy of ld.so whose jumps into the PIE-refusal block are NOPs."""
-    image = disasm.Image(elfdce.scan(src, relocations=False))
+    image = Image(elfdce.scan(src, relocations=False))
     ref = disasm.references(image, image.find_string(hostcheck.PIE_MESSAGE))[0]
-    fn = disasm.enclosing_function(image, ref)
+    fn = enclosing_function(image, ref)
     code = disasm.disassemble(image, fn)
     block = hostcheck.block_start(code, fn.start, ref)
     data = bytearray(image.data)
@@ -104,7 +105,7 @@ def test_patched_copies_are_reported_patched_and_behave_so(tmp_path):
 
 
 def test_unreferenced_message_counts_as_patched(tmp_path, host_libc):
-    image = disasm.Image(elfdce.scan(host_libc, relocations=False))
+    image = Image(elfdce.scan(host_libc, relocations=False))
     data = bytearray(image.data)
     for ref in disasm.references(image, image.find_string(hostcheck.VTABLE_MESSAGE)):
         sec = image.section_of(ref)
@@ -112,7 +113,7 @@ def test_unreferenced_message_counts_as_patched(tmp_path, host_libc):
         data[off : off + 7] = b"\x90" * 7  # the lea of the message, gone
     copy = tmp_path / "libc.so.6"
     copy.write_bytes(data)
-    finding, _ = hostcheck.check_vtable(disasm.Image(elfdce.scan(str(copy), relocations=False)))
+    finding, _ = hostcheck.check_vtable(Image(elfdce.scan(str(copy), relocations=False)))
     assert finding.state == "patched" and "never referenced" in finding.summary
 
 

@@ -10,7 +10,7 @@ import pytest
 
 import elfdce
 from elfdce.elf import ElfError
-from elfdce.fixpie import fix_pie
+from elfdce.elf.fixpie import fix_pie
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

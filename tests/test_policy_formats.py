@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import elfdce
-from elfdce.emit.abilist import AbilistError, format_abilist, parse_abilist
+from elfdce.exports.abilist import AbilistError, format_abilist, parse_abilist
 from elfdce.exports import from_elf
 from elfdce.policy.model import CLASSES, MACROS, Policy, PolicyEntry, PolicyError
 from elfdce.policy.tsv import format_tsv, parse_tsv, read_policy

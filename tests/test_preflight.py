@@ -11,7 +11,7 @@ import sys
 import pytest
 
 import elfdce
-from elfdce.emit.abilist import format_abilist
+from elfdce.exports.abilist import format_abilist
 from elfdce.exports import from_elf
 from elfdce.glibc.libs import FIVE
 from elfdce.policy.host import complete_policy, default_policy_path, host_libraries, load_policy

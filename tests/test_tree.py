@@ -20,7 +20,8 @@ from conftest import ROOT
 import elfdce
 from elfdce.policy.host import complete_policy, host_libraries, load_policy
 from elfdce.preflight import Cache, preflight
-from elfdce.tree import find_elf_files, run_tree
+from elfdce.tree import run_tree
+from elfdce.tree.files import find_under
 
 PROGRAMS = os.path.join(ROOT, "csrc", "programs")
 SCHEMA = os.path.join(os.path.dirname(elfdce.__file__), "schemas", "tree.schema.json")
@@ -52,6 +53,12 @@ def tree(tmp_path_factory, gcc):
     os.link(d / "bin" / "net_threads", d / "bin" / "hardlink")
     os.mkfifo(d / "lib" / "fifo")
     return d
+
+
+def find_elf_files(dirs):
+    """Every ELF file under ``dirs``, sorted, each hard-linked file once."""
+    seen: set[tuple[int, int]] = set()
+    return sorted({p for d in dirs for p in find_under(d, seen)})
 
 
 def test_find_elf_files_by_magic_without_following_links(tree):
@@ -279,7 +286,7 @@ def _small_tree(tmp_path, n=6):
 def test_a_worker_death_is_an_error_of_the_file_it_was_on(tmp_path, monkeypatch):
     import signal as _signal
 
-    from elfdce import tree as T
+    from elfdce.tree import run as T
 
     d = _small_tree(tmp_path)
     shutil.copy("/bin/true", d / "bomb")
@@ -299,7 +306,7 @@ def test_a_worker_death_is_an_error_of_the_file_it_was_on(tmp_path, monkeypatch)
 
 
 def test_unreadable_files_and_directories_are_errors(tmp_path, monkeypatch):
-    from elfdce import tree as T
+    from elfdce.tree import run as T
 
     d = _small_tree(tmp_path, 2)
     (d / "sub").mkdir()
@@ -326,7 +333,7 @@ def test_unreadable_files_and_directories_are_errors(tmp_path, monkeypatch):
 
 
 def test_jobs_are_capped(tmp_path):
-    from elfdce import tree as T
+    from elfdce.tree import run as T
 
     d = _small_tree(tmp_path, 2)
     run = T.run_tree([str(d)], "scan", jobs=1000)

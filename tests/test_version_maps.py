@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import elfdce
-from elfdce.emit.stublib import stub_assembly
-from elfdce.emit.version_script import dce_script, exact_script
+from elfdce.exports.stubs import stub_assembly
+from elfdce.versionmaps.script import dce_script, exact_script
 from elfdce.exports import ExportPair, ExportSet, VersionNode, from_elf
 from elfdce.glibc.libs import BY_KEY, FIVE, is_merged_stub, locate
 from elfdce.versionmaps import build_map, read_prefix
@@ -175,7 +175,7 @@ def test_exact_maps_reproduce_the_five_host_libraries(tmp_path, linker):
         out = link_stub(str(tmp_path / lib.soname), vmap.exports, vmap.script, linker)
         want = exported(host(lib.key))
         got = exported(out)
-        # the stub turns IFUNC into FUNC (see elfdce.emit.stublib); everything else is equal
+        # the stub turns IFUNC into FUNC (see elfdce.exports.stubs); everything else is equal
         norm = lambda pairs: {(n, v, d, "FUNC" if k == "GNU_IFUNC" else k, s) for n, v, d, k, s in pairs}  # noqa: E731
         assert norm(got - {("libc_setup", "NS3", True, "FUNC", 0)}) == norm(want), lib.soname
         nodes = [n for n in from_elf(elfdce.scan(out)).nodes if n.name != "NS3"]

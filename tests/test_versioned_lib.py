@@ -55,7 +55,7 @@ def test_lookup_prefers_the_default_version(versioned_lib):
 
 def test_imports_name_the_file_each_version_is_needed_from(versioned_program):
     elf = elfdce.scan(versioned_program)
-    assert elf.header.type == ET_DYN and elf.is_pie
+    assert elf.header.type == ET_DYN and elf.kind == "pie"
     imports = {(s.name, s.version_name, s.version.needed_from if s.version else None)
                for s in elf.undefined()}
     assert ("foo", "V1", "libversioned.so.1") in imports

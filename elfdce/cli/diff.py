@@ -34,8 +34,8 @@ def _out(line: str) -> None:
 def execute(args: argparse.Namespace) -> int:
     """Print the changes; 0 when there are none, 1 when there are, 2 on bad input."""
     from ..elf import ElfError
-    from ..emit.abilist import AbilistError
-    from ..exportdiff import diff_exports, read_exports
+    from ..exports.abilist import AbilistError
+    from ..exports.diff import diff_exports, read_exports
     from ..fsutil import InputError
     from ..policy.host import load_policy
     from ..policy.model import PolicyError

@@ -23,13 +23,15 @@ def configure_parser(sub: argparse._SubParsersAction) -> None:
 
 def execute(args: argparse.Namespace) -> int:
     """Patch, and say which bytes changed."""
-    from ..fixpie import fix_pie
+    from ..elf.fixpie import fix_pie
     from .common import run_patch
 
     def describe(fix) -> str:  # noqa: ANN001
         if fix.changed:
             return (f"{fix.output}: cleared DF_1_PIE: DT_FLAGS_1 at file offset {fix.offset:#x} "
                     f"({fix.size} bytes) {fix.old:#x} -> {fix.new:#x}")
+        if fix.offset is None:
+            return f"{fix.output}: no DT_FLAGS_1, so no DF_1_PIE: dlopen accepts it; unchanged"
         return (f"{fix.output}: DF_1_PIE already clear (DT_FLAGS_1 {fix.old:#x} at "
                 f"{fix.offset:#x}); unchanged")
 

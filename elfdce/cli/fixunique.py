@@ -25,7 +25,7 @@ def configure_parser(sub: argparse._SubParsersAction) -> None:
 
 def execute(args: argparse.Namespace) -> int:
     """Patch, and say how many bindings changed."""
-    from ..elf.patches import fix_unique
+    from ..elf.fixunique import fix_unique
     from .common import run_patch
 
     def describe(fix) -> str:  # noqa: ANN001

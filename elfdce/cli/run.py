@@ -46,16 +46,16 @@ def configure_parser(sub: argparse._SubParsersAction) -> None:
 
 def _refusal(elf) -> str | None:  # noqa: ANN001
     """Why ``elf`` cannot be run (a library, a static or non-PIE program), or None."""
-    from ..preflight import program_info
+    from ..elf.kind import Kind
 
-    info = program_info(elf)
-    if info.pie == "dso":
+    kind = elf.kind
+    if kind == Kind.LIBRARY:
         return "a shared library, not a program"
-    if info.pie == "static-pie" or (elf.header.type == 2 and elf.dynamic is None):
+    if kind in Kind.STATIC_PROGRAMS:
         return "a static program: it has no C library to replace"
-    if info.pie == "exec":
+    if kind == Kind.EXEC:
         return "not position-independent (ET_EXEC): only a PIE can be loaded (-fPIE -pie)"
-    if info.pie == "other":
+    if kind == Kind.OBJECT:
         return f"{elf.header.type_name}: not a program"
     return None
 

@@ -159,7 +159,7 @@ def _scan(args: argparse.Namespace | ScanArgs) -> int:
         _write(dumps(scan_document(results, keep)))
     else:
         if args.format == "abilist":
-            from ..emit.abilist import format_abilist
+            from ..exports.abilist import format_abilist
             from ..exports import from_elf
 
             _write("".join(format_abilist(from_elf(r)) for r in results

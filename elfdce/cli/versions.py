@@ -114,7 +114,7 @@ def _files(key: str, vmap: VersionMap, out_dir: str) -> list[tuple[str, bytes]]:
     files = [(os.path.join(out_dir, f"{key}.version"),
               vmap.script.encode("utf-8", "surrogateescape"))]
     if vmap.style == "exact":
-        from ..emit.version_script import symver_header
+        from ..versionmaps.script import symver_header
 
         header = symver_header(vmap.symver, os.path.basename(vmap.source))
         files.append((os.path.join(out_dir, f"{key}.symver.h"),

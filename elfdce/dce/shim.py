@@ -21,7 +21,7 @@ import tempfile
 from .._record import Record
 from ..data import csrc_dir
 from ..elf import read_elf, read_static_symbols
-from ..emit.version_script import exact_script
+from ..versionmaps.script import exact_script
 from ..exports import ExportPair, ExportSet, internal_name
 from ..fsutil import write_atomic
 from ..glibc.libs import BY_KEY, GlibcLibrary, is_version_placeholder

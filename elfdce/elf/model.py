@@ -10,7 +10,6 @@ from .constants import (
     COPY_AND_IRELATIVE,
     DF_1_PIE,
 
-    ET_DYN,
     ET_NAMES,
     MACHINE_NAMES,
     SHN_ABS,
@@ -362,13 +361,12 @@ class ElfSymbols(Record):
         return self.header.elf_class == 64
 
     @property
-    def is_pie(self) -> bool:
-        """ET_DYN with DF_1_PIE (a PIE as linkers mark it since binutils 2.26)."""
-        return (
-            self.header.type == ET_DYN
-            and self.dynamic is not None
-            and self.dynamic.is_pie_flagged
-        )
+    def kind(self) -> str:
+        """What the file is as DCE's loading sees it: a `elf.kind.Kind` (``"pie"``,
+        ``"library"``, ``"static"`` …)."""
+        from .kind import classify
+
+        return classify(self)
 
     def defined(self) -> Iterator[Symbol]:
         """Defined symbols, version markers included."""

@@ -1,9 +1,8 @@
-"""Finding code that references a string, the function around it, and what it does next.
+"""Finding code that references a string and what it does next.
 
 Only what `hostcheck` needs, for x86_64 (RIP-relative LEA) and aarch64 (ADRP + ADD): candidate
 references are found by scanning the raw bytes (fast), then capstone disassembles only the
-enclosing function, whose bounds come from ``.eh_frame_hdr``'s sorted table and the FDE it points
-to (the unwind data every glibc build ships, stripped or not).
+enclosing function (`elf.image.enclosing_function`).
 """
 
 from __future__ import annotations
@@ -11,63 +10,14 @@ from __future__ import annotations
 import re
 import struct
 
-from .._record import Record
-from ..elf import ElfError, ElfSymbols, Section
 from ..elf import constants as C
+from ..elf.image import Function, Image
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
 ARCHES = {C.EM_X86_64: "x86_64", C.EM_AARCH64: "aarch64"}
-
-
-class Image:
-    """A loaded file's bytes with virtual-address access through its sections."""
-
-    def __init__(self, elf: ElfSymbols) -> None:
-        import mmap
-
-        self.elf = elf
-        # mapped, not read: a crafted 20 GB sparse "libc" costs address space, not memory
-        with open(elf.path, "rb") as f:
-            try:
-                self.data: bytes | mmap.mmap = mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ)
-            except (OSError, ValueError):
-                self.data = f.read()
-        self.sections = [s for s in elf.sections if s.addr and s.type != C.SHT_NOBITS]
-
-    def section_of(self, addr: int) -> Section | None:
-        for s in self.sections:
-            if s.addr <= addr < s.addr + s.size:
-                return s
-        return None
-
-    def read(self, addr: int, size: int) -> bytes:
-        s = self.section_of(addr)
-        if s is None or addr + size > s.addr + s.size:
-            raise ElfError(self.elf.path, f"address {addr:#x} is not in a section with data")
-        off = s.offset + (addr - s.addr)
-        return self.data[off : off + size]
-
-    def address_of_offset(self, offset: int) -> int | None:
-        for s in self.sections:
-            if s.offset <= offset < s.offset + s.size:
-                return s.addr + (offset - s.offset)
-        return None
-
-    def find_string(self, text: bytes) -> int | None:
-        """The address of a string that starts with ``text`` (its start, where code points) in a
-        loaded section, or None."""
-        start = 0
-        while True:
-            off = self.data.find(text, start)
-            if off < 0:
-                return None
-            addr = self.address_of_offset(off)
-            if addr is not None and (off == 0 or self.data[off - 1] == 0):
-                return addr
-            start = off + 1
 
 
 def references(image: Image, target: int) -> list[int]:
@@ -109,110 +59,6 @@ def references(image: Image, target: int) -> list[int]:
                         out.append(text.addr + 4 * j)
                     break
     return out
-
-
-def _read_encoded(image: Image, addr: int, enc: int, datarel: int = 0) -> tuple[int, int]:
-    """(value, size) of a DW_EH_PE-encoded pointer at ``addr``."""
-    fmt = {0x0: "<Q", 0x1: "<Q", 0x2: "<H", 0x3: "<I", 0x4: "<Q", 0x9: "<q", 0xA: "<h",
-           0xB: "<i", 0xC: "<q"}.get(enc & 0x0F)
-    if fmt is None:
-        raise ValueError(f"unsupported pointer encoding {enc:#x}")
-    if not image.elf.header.little_endian:
-        fmt = ">" + fmt[1:]
-    size = struct.calcsize(fmt)
-    value = struct.unpack(fmt, image.read(addr, size))[0]
-    app = enc & 0x70
-    if app == 0x10:  # pcrel
-        value += addr
-    elif app == 0x30:  # datarel (.eh_frame_hdr)
-        value += datarel
-    return value & ((1 << 64) - 1), size
-
-
-def _uleb(image: Image, addr: int) -> tuple[int, int]:
-    value = shift = 0
-    n = 0
-    while True:
-        b = image.read(addr + n, 1)[0]
-        n += 1
-        value |= (b & 0x7F) << shift
-        shift += 7
-        if not b & 0x80:
-            return value, n
-
-
-class Function(Record):
-    """A function's address range, from its FDE."""
-
-    start: int
-    end: int
-
-
-def enclosing_function(image: Image, addr: int) -> Function | None:
-    """The FDE range that contains ``addr``, found through .eh_frame_hdr's binary-search table."""
-    hdr = image.elf.section(".eh_frame_hdr")
-    if hdr is None:
-        return None
-    version, ptr_enc, count_enc, table_enc = image.read(hdr.addr, 4)
-    if version != 1 or table_enc != 0x3B:  # datarel sdata4 pairs, what GNU ld writes
-        return None
-    _, n1 = _read_encoded(image, hdr.addr + 4, ptr_enc, hdr.addr)
-    count, n2 = _read_encoded(image, hdr.addr + 4 + n1, count_enc, hdr.addr)
-    table = hdr.addr + 4 + n1 + n2
-    raw = image.read(table, 8 * count)
-    bo = "<" if image.elf.header.little_endian else ">"
-    pairs = struct.unpack(f"{bo}{2 * count}i", raw)
-    starts = [hdr.addr + pairs[2 * i] for i in range(count)]
-    lo, hi = 0, count - 1
-    best = -1
-    while lo <= hi:  # last entry whose initial location <= addr
-        mid = (lo + hi) // 2
-        if starts[mid] <= addr:
-            best, lo = mid, mid + 1
-        else:
-            hi = mid - 1
-    if best < 0:
-        return None
-    fde = hdr.addr + pairs[2 * best + 1]
-    fde_enc = _fde_encoding(image, fde)
-    begin, size = _read_encoded(image, fde + 8, fde_enc)
-    length, _ = _read_encoded(image, fde + 8 + size, fde_enc & 0x0F)
-    if not begin <= addr < begin + length:
-        return None
-    return Function(begin, begin + length)
-
-
-def _fde_encoding(image: Image, fde: int) -> int:
-    """The pointer encoding an FDE's CIE declares (augmentation 'R'), DW_EH_PE_absptr else."""
-    bo = "<" if image.elf.header.little_endian else ">"
-    cie_delta = struct.unpack(bo + "I", image.read(fde + 4, 4))[0]
-    cie = fde + 4 - cie_delta
-    aug_addr = cie + 9  # length(4) id(4) version(1)
-    aug = b""
-    while True:
-        byte = image.read(aug_addr + len(aug), 1)
-        if byte == b"\0":
-            break
-        aug += byte
-    p = aug_addr + len(aug) + 1
-    for _ in range(2):  # code and data alignment factors
-        _, n = _uleb(image, p)
-        p += n
-    p += 1  # return address register (version 1: a byte)
-    if not aug.startswith(b"z"):
-        return 0
-    _, n = _uleb(image, p)  # augmentation data length
-    p += n
-    for ch in aug[1:]:
-        if ch == ord("R"):
-            return image.read(p, 1)[0]
-        if ch == ord("P"):
-            enc = image.read(p, 1)[0]
-            _, size = _read_encoded(image, p + 1, enc & 0x0F)
-            p += 1 + size
-        elif ch == ord("L"):
-            p += 1
-    return 0
 
 
 def disassemble(image: Image, fn: Function) -> list[Any]:

@@ -18,6 +18,7 @@ import re
 
 from .._record import Record
 from ..elf import ElfError, read_elf
+from ..elf.image import Function, Image, enclosing_function
 from . import disasm
 from .libs import FIVE, is_merged_stub, library_dirs, locate
 
@@ -56,7 +57,7 @@ class HostReport(Record):
     verdicts: tuple[tuple[str, str], ...]  # (DCE mechanism, what happens)
 
 
-def _glibc_version(image: disasm.Image) -> str | None:
+def _glibc_version(image: Image) -> str | None:
     m = re.search(rb"release version (\d+\.\d+(?:\.\d+)?)", image.data)
     if m:
         return m.group(1).decode()
@@ -65,7 +66,7 @@ def _glibc_version(image: disasm.Image) -> str | None:
     return f">= {best[6:]} (newest version node)" if best else None
 
 
-def _build_id(image: disasm.Image) -> str | None:
+def _build_id(image: Image) -> str | None:
     note = image.elf.section(".note.gnu.build-id")
     if note is None:
         return None
@@ -81,12 +82,12 @@ def _build_id(image: disasm.Image) -> str | None:
 
 
 def _referencing_code(
-    image: disasm.Image, refs: list[int], evidence: list[str]
-) -> Iterator[tuple[int, disasm.Function, list[Any]]]:
+    image: Image, refs: list[int], evidence: list[str]
+) -> Iterator[tuple[int, Function, list[Any]]]:
     """(reference, function, instructions) for each reference that unwind data places in a
     function; the evidence list records what was found."""
     for ref in refs:
-        fn = disasm.enclosing_function(image, ref)
+        fn = enclosing_function(image, ref)
         if fn is None:
             evidence.append(f"reference at {ref:#x}, no FDE around it")
             continue
@@ -107,7 +108,7 @@ def block_start(code: list[Any], start: int, ref: int) -> int:
     return block
 
 
-def check_vtable(image: disasm.Image) -> tuple[Finding, str]:
+def check_vtable(image: Image) -> tuple[Finding, str]:
     """(finding, vtable layout) for a libc.so.6."""
     layout = ("__libc_IO_vtables section (2.24-2.37)" if image.elf.section("__libc_IO_vtables")
               else "__io_vtables array reached from _IO_file_jumps (2.38+)"
@@ -136,7 +137,7 @@ def check_vtable(image: disasm.Image) -> tuple[Finding, str]:
                    tuple(evidence)), layout
 
 
-def check_stdio_switch(image: disasm.Image) -> Finding:
+def check_stdio_switch(image: Image) -> Finding:
     """The switch that turns the vtable check off: the exported compat ``_IO_init`` stores the
     pointer-mangled address of ``_IO_vtable_check`` (the function holding the fatal message)
     into the flag that function tests first (libio/vtables.c, glibc 2.24 through 2.43)."""
@@ -148,12 +149,12 @@ def check_stdio_switch(image: disasm.Image) -> Finding:
     msg = image.find_string(VTABLE_MESSAGE)
     check = None
     for ref in disasm.references(image, msg) if msg is not None else []:
-        check = disasm.enclosing_function(image, ref)
+        check = enclosing_function(image, ref)
         if check is not None:
             break
     if check is None:
         return Finding("absent", "no vtable check function to switch off", ())
-    fn = disasm.enclosing_function(image, init.value)
+    fn = enclosing_function(image, init.value)
     if fn is None:
         return Finding("unknown", f"_IO_init at {init.value:#x} has no unwind data", ())
     inside = [r for r in disasm.references(image, check.start) if fn.start <= r < fn.end]
@@ -174,7 +175,7 @@ def check_stdio_switch(image: disasm.Image) -> Finding:
                    tuple(evidence))
 
 
-def check_pie_refusal(image: disasm.Image) -> Finding:
+def check_pie_refusal(image: Image) -> Finding:
     """The dlopen refusal of DF_1_PIE objects in ld.so."""
     msg = image.find_string(PIE_MESSAGE)
     if msg is None:
@@ -222,7 +223,7 @@ def check_host(libc: str | None = None, ld_so: str | None = None,
     libc_path = located["libc"].path
     if libc_path is None:
         raise ElfError("libc.so.6", located["libc"].how)
-    image = disasm.Image(read_elf(libc_path, relocations=False))
+    image = Image(read_elf(libc_path, relocations=False))
     require_libc(image.elf)
     ld_path = ld_so or find_ld_so(libc_path, sysroot, image.elf.needed)
     if ld_path is not None and ld_so is not None:
@@ -245,7 +246,7 @@ def check_host(libc: str | None = None, ld_so: str | None = None,
     vtable, layout = check_vtable(image)
     switch = check_stdio_switch(image) if vtable.state == "stock" else Finding(
         "absent", "no check to switch off", ())
-    pie = (check_pie_refusal(disasm.Image(read_elf(ld_path, relocations=False)))
+    pie = (check_pie_refusal(Image(read_elf(ld_path, relocations=False)))
            if ld_path else Finding("unknown", "ld.so not found", ()))
     verdicts = []
     if pie.state == "stock":

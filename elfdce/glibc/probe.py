@@ -52,8 +52,8 @@ def _link_stubs(report: HostReport, gcc: str, workdir: str) -> list[str]:
     """Stub libc.so.6 and libdl.so.2 with the examined glibc's exports (`stub_assembly`), and
     the link flags that use them instead of the host's."""
     from ..elf import read_elf
-    from ..emit.stublib import stub_assembly
-    from ..emit.version_script import exact_script
+    from ..exports.stubs import stub_assembly
+    from ..versionmaps.script import exact_script
     from ..exports import from_elf
 
     stubs = os.path.join(workdir, "stubs")
@@ -130,7 +130,7 @@ def probe(report: HostReport) -> list[Probe]:
         raise ProbeError("no ld.so to run the probes with")
     if report.machine != os.uname().machine.replace("arm64", "aarch64"):
         raise ProbeError(f"cannot run {report.machine} programs on {os.uname().machine}")
-    from ..fixpie import fix_pie
+    from ..elf.fixpie import fix_pie
 
     refused = report.pie_refusal.state == "stock"
     aborts = report.vtable_check.state == "stock"

@@ -18,7 +18,7 @@ import os
 
 from .._record import Record
 from ..data import csrc_dir
-from ..emit.version_script import exact_script
+from ..versionmaps.script import exact_script
 from ..exports import c_identifier, internal_name
 from ..fsutil import write_atomic
 from .plan import NS3_VERSION, ShimPlan

@@ -14,6 +14,7 @@ import os
 from .._record import Record
 from ..elf import ElfError, ElfSymbols, read_elf, read_static_symbols
 from ..elf import constants as C
+from ..elf.kind import Kind
 
 ENTRY_WINDOW = 96  # bytes of _start examined: glibc's is under 64
 
@@ -81,14 +82,15 @@ def loadable_copy(path: str, directory: str | None = None) -> str:
     """A copy of the PIE ``path`` with DF_1_PIE cleared (glibc >= 2.30 refuses to dlopen it
     otherwise), cached per file version (path, inode, size, mtime) under ``directory``
     (default: `cache_dir`/run)."""
-    from ..fixpie import fix_pie
+    from ..elf.fixpie import fix_pie
     from ..fsutil import cache_dir
 
     elf = read_elf(path, relocations=False)
-    if elf.header.type != C.ET_DYN or not any(p.type == C.PT_INTERP for p in elf.segments):
-        raise ElfError(path, f"not a PIE program ({elf.header.type_name}): DCE loads programs "
-                       "as position-independent executables (build with -fPIE -pie)")
-    if elf.dynamic is None or not elf.dynamic.is_pie_flagged:
+    kind = elf.kind
+    if kind not in Kind.LOADABLE:
+        raise ElfError(path, f"not a PIE program ({elf.header.type_name}, {kind}): DCE loads "
+                       "programs as position-independent executables (build with -fPIE -pie)")
+    if kind == Kind.PIE_WITHOUT_FLAG:
         return path  # an older linker did not set DF_1_PIE: dlopen takes it as it is
     # keyed by the file's identity and version, not its bytes: hashing a crafted 20 GB sparse
     # file would read 20 GB of zeros

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import re
 
-from ._record import Record
-from .elf.constants import STT_NAMES, STT_OBJECT, STT_TLS
+from .._record import Record
+from ..elf.constants import STT_NAMES, STT_OBJECT, STT_TLS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from .elf.model import ElfSymbols
+    from ..elf.model import ElfSymbols
 
 PRIVATE = "GLIBC_PRIVATE"
 # Characters that would end a symbol in GNU as (`;` starts a new statement, `#` a comment,
@@ -115,7 +115,7 @@ class ExportSet(Record):
         from ``.symver internal, name@[@]VERSION`` (GNU ld drops a plain symbol matched by two
         nodes, and with ``local: *`` drops an ``@VER`` alias whose name the node does not list).
         """
-        multi = _names_needing_symver(self.pairs)
+        multi = names_needing_symver(self.pairs)
         return tuple(p for p in self.pairs if p.name in multi)
 
     def without_private(self) -> ExportSet:
@@ -131,7 +131,7 @@ class ExportSet(Record):
         )
 
 
-def _names_needing_symver(pairs: tuple[ExportPair, ...]) -> set[str]:
+def names_needing_symver(pairs: tuple[ExportPair, ...]) -> set[str]:
     count: dict[str, int] = {}
     compat: set[str] = set()
     for p in pairs:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from ..exports import PRIVATE, ExportPair, ExportSet, VersionNode
+from .sets import PRIVATE, ExportPair, ExportSet, VersionNode
 
 _VERSION_NUMBERS = re.compile(r"(\d+)")
 

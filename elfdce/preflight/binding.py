@@ -15,7 +15,7 @@ import os
 from .._record import Record
 from ..elf import ElfError, ElfSymbols, read_elf
 from ..elf.constants import SHN_ABS
-from .libs import _ldconfig_entries, library_dirs
+from ..glibc.libs import _ldconfig_entries, library_dirs
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from ._record import Record
-from .exports import PRIVATE, ExportPair, ExportSet
+from .._record import Record
+from .sets import PRIVATE, ExportPair, ExportSet
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from .policy.model import Policy
+    from ..policy.model import Policy
 
 
 class Change(Record):
@@ -74,16 +74,16 @@ def read_exports(path: str) -> ExportSet:
     """A library (any ELF file) or a glibc abilist, told apart by the ELF magic; a FIFO, device
     or huge file is refused before it is read (`read_input`). Raises ElfError, AbilistError or
     InputError."""
-    from .elf import ElfError, read_elf
-    from .exports import from_elf
+    from ..elf import ElfError, read_elf
+    from .sets import from_elf
 
     try:
         return from_elf(read_elf(path, relocations=False))
     except ElfError as err:
         if "not an ELF file" not in str(err):
             raise
-    from .emit.abilist import parse_abilist
-    from .fsutil import read_text_input
+    from .abilist import parse_abilist
+    from ..fsutil import read_text_input
 
     return parse_abilist(read_text_input(path), path)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from ..exports import ExportPair, ExportSet
+    from .sets import ExportPair, ExportSet
 
 
 def _define(symbol: str, pair: ExportPair) -> list[str]:

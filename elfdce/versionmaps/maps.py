@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import os
 
-from ._record import Record
-from .elf import ElfSymbols, read_elf
-from .emit.version_script import dce_nodes, dce_script, exact_script, symver_header
-from .exports import ExportPair, ExportSet, from_elf
-from .glibc.libs import BY_KEY, GlibcLibrary, is_merged_stub
+from .._record import Record
+from ..elf import ElfSymbols, read_elf
+from .script import dce_nodes, dce_script, exact_script, symver_header
+from ..exports import ExportPair, ExportSet, from_elf
+from ..glibc.libs import BY_KEY, GlibcLibrary, is_merged_stub
 
 STYLES = ("exact", "dce")
 
@@ -42,16 +42,14 @@ class VersionMap(Record):
 
 def default_prefix_dir() -> str:
     """The NS3 prefix maps shipped with elfdce (``versions/`` in a checkout)."""
-    here = os.path.dirname(os.path.abspath(__file__))
-    for d in (os.path.join(here, "versions"), os.path.join(os.path.dirname(here), "versions")):
-        if os.path.isfile(os.path.join(d, "libc-ns3.version")):
-            return d
-    raise FileNotFoundError("elfdce's NS3 prefix maps (versions/*-ns3.version) are missing")
+    from ..data import versions_dir
+
+    return versions_dir()
 
 
 def read_prefix(library: GlibcLibrary, prefix_dir: str | None = None) -> str:
     """The bytes of ``<key>-ns3.version`` (decoded), which start every map."""
-    from .fsutil import read_input
+    from ..fsutil import read_input
 
     path = os.path.join(prefix_dir or default_prefix_dir(), library.prefix_file)
     return read_input(path).decode("utf-8")

@@ -11,158 +11,24 @@ only what changed.
 
 from __future__ import annotations
 
-import hashlib
 import os
-import stat
 
-from ._record import Record
-from .elf import ElfError
-from .elf import constants as C
+from ..elf import ElfError
+from ..elf.kind import Kind
+from .files import find_under, likely_program, likely_programs_first, program_directory
+from .records import FileResult, TreeRun
+from .store import ResultStore, fingerprint
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
 
-    from .elf import ElfSymbols
-    from .policy.model import Policy
-    from .preflight import Cache
+    from ..elf import ElfSymbols
+    from ..policy.model import Policy
+    from ..preflight.cache import Cache
 
 MODES = ("scan", "preflight")
 CHUNK = 24  # files per task: big enough to amortise the IPC, small enough to balance 2 cores
-CACHE_FORMAT = 1
-
-
-class FileResult(Record):
-    """One file of a tree run."""
-
-    path: str
-    kind: str  # program, library, static, object, error
-    error: str | None
-    symbols: int
-    imports: int  # undefined dynamic symbols (scan), or imports classed (pre-flight, closure)
-    ok: bool | None  # pre-flight of a program: loads under DCE
-    pie: str | None
-    missing: tuple[str, ...]  # name@version of the missing imports
-    missing_libraries: tuple[str, ...]
-    closure: tuple[tuple[str, int, int], ...]  # (path, size, mtime_ns) of the libraries loaded
-
-
-class TreeRun(Record):
-    """A finished (or interrupted) run."""
-
-    mode: str
-    files: tuple[str, ...]  # every ELF file found
-    results: tuple[FileResult, ...]  # in the order of ``files``; fewer when interrupted
-    jobs: int
-    seconds: float
-    interrupted: bool
-    from_cache: int
-    max_rss_kb: tuple[int, ...]  # peak RSS of the main process, then of each worker
-
-    def summary(self, top: int = 20) -> dict:
-        """Counts, and the most-needed missing symbols (by how many programs need them)."""
-        kinds: dict[str, int] = {}
-        for r in self.results:
-            kinds[r.kind] = kinds.get(r.kind, 0) + 1
-        programs = [r for r in self.results if r.kind == "program"]
-        needed: dict[str, int] = {}
-        for r in programs:
-            for label in set(r.missing):
-                needed[label] = needed.get(label, 0) + 1
-        ranked = sorted(needed.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
-        return {
-            "files": len(self.files),
-            "analysed": len(self.results),
-            "kinds": dict(sorted(kinds.items())),
-            "errors": kinds.get("error", 0),
-            "programs": len(programs),
-            "programs_that_load": sum(1 for r in programs if r.ok),
-            "programs_missing_symbols": sum(1 for r in programs if r.missing),
-            "programs_missing_libraries": sum(1 for r in programs if r.missing_libraries),
-            "programs_not_pie": sum(1 for r in programs if r.pie not in (None, "pie",
-                                                                         "pie-without-flag")),
-            "top_missing": [{"symbol": k, "programs": n} for k, n in ranked],
-        }
-
-
-def find_elf_files(dirs: Iterable[str]) -> list[str]:
-    """Every ELF file under ``dirs`` (a file argument counts too), sorted; see the module
-    docstring for links."""
-    seen: set[tuple[int, int]] = set()
-    out: list[str] = []
-    for d in dirs:
-        out += _find_under(d, seen)
-    return sorted(set(out))
-
-
-def _find_under(top: str, seen: set[tuple[int, int]],
-                problems: list[tuple[str, str]] | None = None) -> list[str]:
-    """The ELF files under ``top`` not in ``seen`` (device, inode), which it extends. Files
-    and directories that cannot be read are added to ``problems`` as (path, why)."""
-    out: list[str] = []
-    problems = [] if problems is None else problems
-
-    def consider(path: str, dev: int, inode: int) -> None:
-        if (dev, inode) in seen:
-            return
-        try:
-            # O_NONBLOCK: a FIFO that slipped through must not block us
-            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-        except OSError as err:
-            problems.append((path, f"cannot be read: {err.strerror or err}"))
-            return
-        try:
-            if os.read(fd, 4) != C.ELFMAG or not stat.S_ISREG(os.fstat(fd).st_mode):
-                return
-        except OSError:
-            return
-        finally:
-            os.close(fd)
-        seen.add((dev, inode))
-        out.append(path)
-
-    try:
-        st = os.stat(top)  # a top-level argument may itself be a link: the user named it
-    except OSError:
-        return out
-    if not stat.S_ISDIR(st.st_mode):
-        consider(top, st.st_dev, st.st_ino)
-        return out
-    stack = [(top, st.st_dev)]
-    while stack:
-        d, dev = stack.pop()
-        try:
-            entries = list(os.scandir(d))
-        except OSError as err:
-            problems.append((d, f"directory cannot be listed: {err.strerror or err}"))
-            continue
-        for e in entries:
-            try:
-                if e.is_symlink():
-                    continue
-                if e.is_dir(follow_symlinks=False):
-                    stack.append((e.path, e.stat(follow_symlinks=False).st_dev))
-                elif e.is_file(follow_symlinks=False):
-                    consider(e.path, dev, e.inode())
-            except OSError:
-                continue
-    return sorted(out)
-
-
-def _program_directory(directory: str) -> bool:
-    """A ``bin``, ``sbin`` or ``libexec`` directory, or one below such."""
-    return any(x in ("bin", "sbin", "libexec") for x in directory.split("/"))
-
-
-def _likely_program(path: str) -> bool:
-    return _program_directory(os.path.dirname(path))
-
-
-def likely_programs_first(files: list[str]) -> list[str]:
-    """``files`` with those under a ``bin``, ``sbin`` or ``libexec`` directory first: their
-    pre-flight fills each worker's library cache, so the libraries met afterwards are mostly
-    cache hits (and the rest need not be kept). Only the order of work depends on names."""
-    return [p for p in files if _likely_program(p)] + [p for p in files if not _likely_program(p)]
 
 
 # -- the work of one file (runs in the workers) ----------------------------------------------
@@ -171,7 +37,7 @@ _worker: dict = {}
 
 
 def _init_worker(mode: str, policy: Policy | None, sysroot: str | None, in_process: bool) -> None:
-    from .preflight import Cache
+    from ..preflight.cache import Cache
 
     if not in_process:
         import signal
@@ -181,27 +47,24 @@ def _init_worker(mode: str, policy: Policy | None, sysroot: str | None, in_proce
 
 
 def _kind(elf: ElfSymbols) -> str:
-    interp = any(p.type == C.PT_INTERP for p in elf.segments)
-    if elf.header.type == C.ET_REL:
-        return "object"
-    if elf.header.type == C.ET_EXEC and not interp:
-        return "static" if elf.dynamic is None else "program"
-    if interp and not elf.soname:
+    """`FileResult.kind` of a readable file: program, static, library or object."""
+    kind = elf.kind
+    if kind in Kind.STATIC_PROGRAMS:
+        return "static"
+    if kind in Kind.PROGRAMS:
         return "program"
-    if elf.header.type == C.ET_DYN:
-        return "library"
-    return "object"
+    return kind
 
 
 def analyse(path: str) -> FileResult:
     """The result for one file, with this worker's mode, policy and cache."""
-    from .elf import read_elf
+    from ..elf import read_elf
 
     cache: Cache = _worker["cache"]
     try:
         # A library some program loaded is in the cache already; anything else is read and not
         # kept, with its relocations (for the pre-flight) where programs usually live.
-        elf = cache.cached(path) or read_elf(path, relocations=_likely_program(path))
+        elf = cache.cached(path) or read_elf(path, relocations=likely_program(path))
         kind = _kind(elf)
         if _worker["mode"] == "scan" or kind != "program":
             undefined = sum(1 for s in elf.symbols if s.name and not s.shndx)
@@ -209,7 +72,7 @@ def analyse(path: str) -> FileResult:
                               ())
         if elf.relocations is None:
             elf = read_elf(path, relocations=True)
-        from .preflight import preflight
+        from ..preflight.check import preflight
 
         report = preflight(path, _worker["policy"], sysroot=_worker["sysroot"], cache=cache,
                            program_elf=elf)
@@ -257,88 +120,6 @@ def peak_rss_kb() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-# -- persisted results -------------------------------------------------------------------------
-
-
-def _fingerprint(mode: str, policy: Policy | None, sysroot: str | None) -> str:
-    from . import __version__
-
-    h = hashlib.sha256(f"{CACHE_FORMAT}|{__version__}|{mode}|{sysroot}".encode())
-    if policy is not None:
-        h.update(repr(policy.entries).encode("utf-8", "surrogateescape"))
-    return h.hexdigest()[:24]
-
-
-def _stat_key(path: str) -> tuple[int, int] | None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return st.st_size, st.st_mtime_ns
-
-
-class ResultStore:
-    """Results of earlier runs under ``directory`` (one file per mode/policy/version)."""
-
-    def __init__(self, directory: str, fingerprint: str) -> None:
-        import json
-
-        from .fsutil import InputError, read_text_input
-
-        self.path = os.path.join(directory, "tree", f"{fingerprint}.json")
-        self.entries: dict[str, list] = {}
-        self.warning: str | None = None  # said once by the caller
-        if not os.path.lexists(self.path):
-            return
-        try:
-            doc = json.loads(read_text_input(self.path))
-            if not isinstance(doc, dict) or doc.get("format") != CACHE_FORMAT:
-                raise ValueError("another format")
-            entries = doc["entries"]
-            if not isinstance(entries, dict) or not all(
-                    isinstance(v, list) and len(v) == 2 and isinstance(v[0], list)
-                    and isinstance(v[1], list) and len(v[1]) >= 10 for v in entries.values()):
-                raise ValueError("entries of another shape")
-            self.entries = entries
-        except (InputError, ValueError, KeyError, TypeError) as err:
-            self.warning = f"{self.path}: not a cache of this elfdce ({err}): discarded"
-
-    def get(self, path: str) -> FileResult | None:
-        """The stored result, if the file and every library its closure loaded are unchanged."""
-        entry = self.entries.get(path)
-        try:
-            if entry is None or _stat_key(path) != tuple(entry[0]):
-                return None
-            fields = entry[1]
-            path_, kind, error, symbols, imports, ok, pie = fields[:7]
-            result = FileResult(path_, kind, error, symbols, imports, ok, pie, tuple(fields[7]),
-                                tuple(fields[8]), tuple(tuple(c) for c in fields[9]))
-            for lib, size, mtime in result.closure:
-                if _stat_key(lib) != (size, mtime):
-                    return None
-        except (TypeError, ValueError):  # an entry written by hand or by another version
-            return None
-        return result
-
-    def save(self, results: Iterable[FileResult]) -> None:
-        import json
-
-        from .fsutil import write_atomic
-
-        for r in results:
-            key = _stat_key(r.path)
-            if key is not None and r.kind != "error":
-                self.entries[r.path] = [list(key), list(r)]
-        text = json.dumps({"format": CACHE_FORMAT, "entries": self.entries}, ensure_ascii=True,
-                          separators=(",", ":"))
-        try:
-            os.makedirs(os.path.dirname(self.path), exist_ok=True)
-            write_atomic(self.path, text.encode())
-        except OSError as err:  # a cache directory that is a file, read-only, full
-            self.warning = (f"{err.filename or self.path}: cannot keep the cache there "
-                            f"({err.strerror or err}); results not kept")
-
-
 # -- the run -------------------------------------------------------------------------------------
 
 
@@ -365,10 +146,10 @@ def run_tree(
     start = time.perf_counter()
     # more workers than a few per core only cost memory (a forked pool starts them all at once)
     jobs = max(1, min(jobs or os.cpu_count() or 1, 4 * (os.cpu_count() or 1)))
-    store = ResultStore(persist, _fingerprint(mode, policy, sysroot)) if persist else None
+    store = ResultStore(persist, fingerprint(mode, policy, sysroot)) if persist else None
     # Directories of programs first: their pre-flight fills the workers' library caches. The
     # work starts as soon as the first directory is walked, while the others are.
-    tops = sorted(dirs, key=lambda d: not _program_directory(d))
+    tops = sorted(dirs, key=lambda d: not program_directory(d))
     state = _RunState(store, progress)
     rss: list[int] = []
     interrupted = False
@@ -410,7 +191,7 @@ class _RunState:
         seen: set[tuple[int, int]] = set()
         for top in tops:
             problems: list[tuple[str, str]] = []
-            found = [p for p in _find_under(top, seen, problems) if p not in self.results]
+            found = [p for p in find_under(top, seen, problems) if p not in self.results]
             for path, why in problems:
                 self.files.append(path)
                 self.results[path] = FileResult(path, "error", why, 0, 0, None, None, (), (), ())
@@ -526,5 +307,5 @@ def _run_pool(state: _RunState, tops: list[str], jobs: int, mode: str, policy: P
     return sorted(worker_rss.values(), reverse=True)
 
 
-__all__ = ["FileResult", "MODES", "ResultStore", "TreeRun", "analyse", "find_elf_files",
+__all__ = ["FileResult", "MODES", "ResultStore", "TreeRun", "analyse",
            "run_tree"]

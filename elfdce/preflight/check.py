@@ -11,20 +11,22 @@ from __future__ import annotations
 
 import os
 
-from ._record import Record
-from .elf import constants as C
-from .elf import read_elf
-from .elf.constants import COPY_AND_IRELATIVE
-from .glibc.libs import FIVE
-from .glibc.loader import Closure, LoadedObject, definitions, matches, resolve_closure
+from .._record import Record
+from ..elf import constants as C
+from ..elf import read_elf
+from ..elf.constants import COPY_AND_IRELATIVE
+from ..elf.kind import Kind, classify
+from ..glibc.libs import FIVE
+from .binding import Closure, LoadedObject, definitions, matches, resolve_closure
+from .cache import Cache, NoCache
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from .elf import ElfSymbols
-    from .elf.model import Symbol
-    from .policy.model import Policy, PolicyEntry
+    from ..elf import ElfSymbols
+    from ..elf.model import Symbol
+    from ..policy.model import Policy, PolicyEntry
 
 REPLACED = {lib.soname for lib in FIVE}
 VERDICTS = ("DCE", "NATIVE", "DATA", "missing", "unsupported", "external", "weak")
@@ -98,7 +100,7 @@ class Report(Record):
         """What a user acts on: ``loads``, ``loads with hazards``, ``needs fix-pie`` (loads once
         DF_1_PIE is cleared: glibc >= 2.30 refuses to dlopen it), or ``will not load``, with
         the reason and the hazards."""
-        from .glibc.shared_state import USERS
+        from ..glibc.shared_state import USERS
 
         hazards = []
         shared = [c for c in self.info.copy_relocations if c in USERS]
@@ -177,27 +179,28 @@ def _label(i: Import) -> str:
     return f"{i.name}@{i.version}" if i.version else i.name
 
 
+# `Kind` -> (ProgramInfo.pie as preflight's JSON has always named it, its description)
+_PIE_STATUS = {
+    Kind.EXEC: ("exec", "ET_EXEC: not position-independent; DCE can only load PIEs "
+                        "(rebuild with -fPIE -pie)"),
+    Kind.STATIC: ("exec", "ET_EXEC: not position-independent (a static program); DCE can only "
+                          "load PIEs (rebuild with -fPIE -pie)"),
+    Kind.OBJECT: ("other", "not a program"),
+    Kind.PIE: ("pie", "PIE (DF_1_PIE set: glibc >= 2.30 refuses to dlopen it; "
+                      "`elfdce fix-pie` clears the flag)"),
+    Kind.STATIC_PIE: ("static-pie", "static PIE: no dynamic imports to replace"),
+    Kind.PIE_WITHOUT_FLAG: ("pie-without-flag",
+                            "PIE without DF_1_PIE (older linker): dlopen accepts it"),
+    Kind.LIBRARY: ("dso", "shared library, not a program"),
+}
+
+
 def program_info(elf: ElfSymbols) -> ProgramInfo:
     """PIE status, COPY relocations, executable stack and text relocations of ``elf``."""
-    interp = any(p.type == C.PT_INTERP for p in elf.segments)
-    flags_1 = elf.dynamic.flags_1 if elf.dynamic else 0
-    pie_flag = bool(flags_1 & C.DF_1_PIE)
-    if elf.header.type == C.ET_EXEC:
-        pie, text = "exec", ("ET_EXEC: not position-independent; DCE can only load PIEs "
-                             "(rebuild with -fPIE -pie)")
-    elif elf.header.type != C.ET_DYN:
-        pie, text = "other", f"{elf.header.type_name}: not a program"
-    elif pie_flag and interp:
-        pie, text = "pie", ("PIE (DF_1_PIE set: glibc >= 2.30 refuses to dlopen it; "
-                            "`elfdce fix-pie` clears the flag)")
-    elif pie_flag:
-        pie, text = "static-pie", "static PIE: no dynamic imports to replace"
-    elif interp and not elf.soname:
-        # (glibc's libc.so.6 has a PT_INTERP too, to print its version: its soname says what
-        # it is)
-        pie, text = "pie-without-flag", "PIE without DF_1_PIE (older linker): dlopen accepts it"
-    else:
-        pie, text = "dso", "shared library, not a program"
+    kind = classify(elf)
+    pie, text = _PIE_STATUS[kind]
+    if kind == Kind.OBJECT:
+        text = f"{elf.header.type_name}: {text}"
     copies = []
     kinds = COPY_AND_IRELATIVE.get(elf.header.machine)
     if elf.relocations is not None and kinds is not None:
@@ -209,87 +212,6 @@ def program_info(elf: ElfSymbols) -> ProgramInfo:
     dyn = elf.dynamic
     textrel = dyn is not None and (dyn.has(C.DT_TEXTREL) or bool(dyn.flags & C.DF_TEXTREL))
     return ProgramInfo(pie, text, tuple(copies), executable_stack, textrel)
-
-
-class Cache:
-    """What `preflight` may share between programs: parsed libraries (by device, inode, size
-    and mtime), their definitions, the policy's name index, and the classified imports of a library
-    in a given load scope. Programs (read with relocations) are not kept: nothing else loads
-    them. The default (`preflight` without a cache) shares nothing."""
-
-    def __init__(self) -> None:
-        self._files: dict[tuple[int, int, int, int], ElfSymbols] = {}
-        self._definitions: dict[int, tuple[ElfSymbols, dict[str, list[Symbol]]]] = {}
-        self._import_names: dict[int, tuple[ElfSymbols, frozenset[str]]] = {}
-        self._relevant: dict[tuple[int, int], bool] = {}
-        self._index: tuple[Policy, dict[str, PolicyEntry]] | None = None
-        self.imports: dict[tuple, tuple[Import, ...]] | None = {}
-        self.parsed = 0  # files actually read (cache misses)
-
-    @staticmethod
-    def _key(path: str) -> tuple[int, int, int, int]:
-        st = os.stat(path)
-        return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns  # the same file by any name
-
-    def cached(self, path: str) -> ElfSymbols | None:
-        """The library at ``path`` if it was read already (and has not changed since)."""
-        return self._files.get(self._key(path))
-
-    def read(self, path: str, relocations: bool) -> ElfSymbols:
-        """`read_elf`; libraries (``relocations`` False) once per file version."""
-        if relocations:
-            self.parsed += 1
-            return read_elf(path, relocations=True)
-        key = self._key(path)
-        elf = self._files.get(key)
-        if elf is None:
-            elf = read_elf(path, relocations=False)
-            self._files[key] = elf
-            self.parsed += 1
-        return elf
-
-    def definitions(self, elf: ElfSymbols) -> dict[str, list[Symbol]]:
-        hit = self._definitions.get(id(elf))
-        if hit is None or hit[0] is not elf:
-            hit = (elf, definitions(elf))
-            self._definitions[id(elf)] = hit
-        return hit[1]
-
-    def import_names(self, elf: ElfSymbols) -> frozenset[str]:
-        hit = self._import_names.get(id(elf))
-        if hit is None or hit[0] is not elf:
-            hit = (elf, frozenset(s.name for s in elf.undefined() if s.name))
-            self._import_names[id(elf)] = hit
-        return hit[1]
-
-    def relevant(self, lib: ElfSymbols, other: ElfSymbols) -> bool:
-        """Whether ``other`` defines any name ``lib`` imports (both cached libraries)."""
-        key = (id(lib), id(other))
-        hit = self._relevant.get(key)
-        if hit is None:
-            hit = not self.import_names(lib).isdisjoint(self.definitions(other))
-            self._relevant[key] = hit
-        return hit
-
-    def index(self, policy: Policy) -> dict[str, PolicyEntry]:
-        if self._index is None or self._index[0] is not policy:
-            self._index = (policy, policy.by_name())
-        return self._index[1]
-
-
-class _NoCache(Cache):
-    def __init__(self) -> None:
-        super().__init__()
-        self.imports = None
-
-    def read(self, path: str, relocations: bool) -> ElfSymbols:
-        return read_elf(path, relocations=relocations)
-
-    def definitions(self, elf: ElfSymbols) -> dict[str, list[Symbol]]:
-        return definitions(elf)
-
-    def index(self, policy: Policy) -> dict[str, PolicyEntry]:
-        return policy.by_name()
 
 
 def read_replacements(directory: str) -> dict[str, ElfSymbols]:
@@ -318,7 +240,7 @@ def preflight(
     `read_replacements`), an import the host's replaced libraries provide must be exported by
     one of the replacements the program loads: what the libraries built really export decides,
     not the policy's table alone."""
-    cache = cache or _NoCache()
+    cache = cache or NoCache()
     read = cache.read
     if program_elf is not None:
         def read(path: str, relocations: bool) -> ElfSymbols:
