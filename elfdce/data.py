@@ -23,3 +23,13 @@ def csrc_dir() -> str:
 def versions_dir() -> str:
     """The ``versions`` directory: the NS3 prefix maps and DCE 1.12's policy."""
     return _shipped("versions", "libc-ns3.version", "NS3 prefix maps (versions/*-ns3.version)")
+
+
+if __name__ == "__main__":  # `python -m elfdce.data csrc|versions`: where an install keeps them
+    import sys
+
+    where = {"csrc": csrc_dir, "versions": versions_dir}
+    if len(sys.argv) != 2 or sys.argv[1] not in where:
+        print("usage: python -m elfdce.data csrc|versions", file=sys.stderr)
+        sys.exit(2)
+    print(where[sys.argv[1]]())

@@ -29,7 +29,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 
-LIBCS = ["/lib/x86_64-linux-gnu/libc.so.6", "/usr/i686-linux-gnu/lib/libc.so.6",
+from conftest import HOST_LIBC  # noqa: E402
+
+LIBCS = [HOST_LIBC, "/usr/i686-linux-gnu/lib/libc.so.6",
          "/usr/aarch64-linux-gnu/lib/libc.so.6", "/usr/s390x-linux-gnu/lib/libc.so.6",
          "/usr/powerpc-linux-gnu/lib/libc.so.6", "/usr/mips64el-linux-gnuabi64/lib/libc.so.6"]
 DCE_112 = os.path.join(ROOT, "versions", "dce-1.12.policy.tsv")

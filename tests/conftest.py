@@ -9,7 +9,57 @@ from hypothesis import HealthCheck, settings
 sys.path.insert(0, os.path.dirname(__file__))
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-HOST_LIBC = "/lib/x86_64-linux-gnu/libc.so.6"
+REFERENCE_DIR = os.path.join(ROOT, "..", "shared", "reference")
+
+
+def _host_libc() -> str | None:
+    """This machine's libc.so.6, found as elfdce finds it (any architecture)."""
+    from elfdce.glibc.libs import locate
+
+    return next((loc.path for loc in locate(None) if loc.library.key == "libc"), None)
+
+
+HOST_LIBC = _host_libc() or "/lib/x86_64-linux-gnu/libc.so.6"
+
+
+def run_cli(*args: str, timeout: float = 300, **kwargs) -> subprocess.CompletedProcess:
+    """``python -m elfdce ARGS`` in a subprocess: text output captured, with a timeout."""
+    return subprocess.run([sys.executable, "-m", "elfdce", *args], capture_output=True,
+                          text=True, timeout=timeout, **kwargs)
+
+
+def compile_c(out, *args: str, compiler: str = "gcc") -> str:
+    """Compile with ``compiler`` (sources and flags in ``args``) to ``out``; its path."""
+    proc = subprocess.run([compiler, "-o", str(out), *args], capture_output=True, text=True,
+                          timeout=300)
+    if proc.returncode != 0:
+        pytest.fail(f"{compiler} {' '.join(args)}: {proc.stderr}")
+    return str(out)
+
+
+def reference_file(name: str) -> str:
+    """A file of ../shared/reference (the project's measured references), or skip."""
+    path = os.path.join(REFERENCE_DIR, name)
+    if not os.path.exists(path):
+        pytest.skip(f"../shared/reference/{name} is not beside this checkout")
+    return path
+
+
+@pytest.fixture(scope="session")
+def cli():
+    """`run_cli`: the command line in a subprocess."""
+    return run_cli
+
+
+@pytest.fixture(scope="session")
+def compile_program(tmp_path_factory, gcc):
+    """``compile_program(name, *sources_and_flags)``: a binary built by gcc in a temp dir."""
+    where = tmp_path_factory.mktemp("built")
+
+    def build(name: str, *args: str) -> str:
+        return compile_c(where / name, *args, compiler=gcc)
+
+    return build
 
 settings.register_profile(
     "default", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
@@ -19,8 +69,9 @@ settings.load_profile("default")
 
 @pytest.fixture(scope="session")
 def host_libc() -> str:
+    """This machine's libc.so.6."""
     if not os.path.exists(HOST_LIBC):
-        pytest.skip("no x86_64 glibc here")
+        pytest.skip("no glibc found on this machine")
     return HOST_LIBC
 
 

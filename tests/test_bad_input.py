@@ -10,7 +10,7 @@ import sys
 import tracemalloc
 
 import pytest
-
+from conftest import run_cli
 from elfpatch import Image
 
 from elfdce.elf import ElfError, read_elf, read_elf_bytes
@@ -339,8 +339,7 @@ def test_relocations_cost_about_their_size_in_memory(host_libc):
 
 
 def _cli(*args: str, timeout: float = 20) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "elfdce", *args], capture_output=True,
-                          text=True, timeout=timeout)
+    return run_cli(*args, timeout=timeout)
 
 
 def test_text_inputs_refuse_fifos_devices_and_directories(tmp_path, host_libc):

@@ -2,9 +2,8 @@
 mutated real libcs and a small library, each case forked with an address-space limit: no
 traceback, no exit status outside 0-3, none over 2 s or 200 MB."""
 
-import pytest
-
 import campaign
+import pytest
 
 
 @pytest.mark.slow

@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 import pytest
+from conftest import run_cli
 
 import elfdce
 from elfdce.elf.image import Image, enclosing_function
@@ -21,8 +22,7 @@ X86 = os.uname().machine == "x86_64"
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "elfdce", "check-host", *args],
-                          capture_output=True, text=True, timeout=300)
+    return run_cli("check-host", *args)
 
 
 @pytest.mark.skipif(not X86, reason="the host checks are proved on x86_64")

@@ -9,6 +9,7 @@ import sys
 
 import jsonschema
 import pytest
+from conftest import run_cli
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -19,9 +20,7 @@ from elfdce.cli.scan import fast_parse
 SCHEMA = os.path.join(os.path.dirname(elfdce.__file__), "schemas", "scan.schema.json")
 
 
-def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "elfdce", *args], capture_output=True, text=True,
-                          timeout=120)
+run = run_cli
 
 
 def test_table_header_describes_the_file(host_libc):

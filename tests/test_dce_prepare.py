@@ -13,12 +13,13 @@ import subprocess
 import sys
 
 import pytest
+from conftest import run_cli
+from test_version_maps import LD_SO, pthread_231_program, trace  # noqa: F401 (a fixture)
 
 import elfdce
 from elfdce.dce.glue import check_exports
 from elfdce.dce.host import load_host
 from elfdce.glibc.libs import FIVE
-from test_version_maps import LD_SO, pthread_231_program, trace  # noqa: F401 (a fixture)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURE = os.path.join(ROOT, "tests", "dcetree")
@@ -26,9 +27,7 @@ WAF = [sys.executable, os.path.join(ROOT, "tests", "waf_driver.py")]
 EDITED = ("wscript", "model/libc-ns3.h", "model/elf-cache.cc")
 
 
-def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "elfdce", *args], capture_output=True,
-                          text=True, timeout=300)
+cli = run_cli
 
 
 def waf(tree: str, *args: str) -> subprocess.CompletedProcess:

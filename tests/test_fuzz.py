@@ -15,10 +15,9 @@ import struct
 import time
 
 import pytest
+from elfpatch import Image
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from elfpatch import Image
 
 from elfdce.elf import ElfError, read_elf_bytes
 from elfdce.elf.reader import INTERNAL_ERROR

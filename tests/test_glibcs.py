@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 
 import jsonschema
 import pytest
+from conftest import run_cli
+from test_version_maps import exported, link_stub
 
 import elfdce
 from elfdce.dce.complete import Definitions, complete
@@ -20,7 +21,6 @@ from elfdce.dce.host import load_host
 from elfdce.glibc.libs import FIVE, locate
 from elfdce.policy.xmacro import parse_xmacro
 from elfdce.versionmaps import build_map, read_prefix
-from test_version_maps import exported, link_stub
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CACHE = os.environ.get("ELFDCE_GLIBC_CACHE") or os.path.join(
@@ -56,9 +56,7 @@ def _roots() -> list:
 ROOTS = _roots()
 
 
-def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "elfdce", *args], capture_output=True,
-                          text=True, timeout=300)
+cli = run_cli
 
 
 def sysroot_args(root: str | None) -> list[str]:

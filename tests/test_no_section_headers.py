@@ -7,7 +7,6 @@ import os
 import subprocess
 
 import pytest
-
 from elfcorpus import cross_libc_files
 from elfpatch import Image
 

@@ -3,28 +3,22 @@ TSV, and glibc's abilist."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
+from conftest import reference_file
 from hypothesis import given
 from hypothesis import strategies as st
 
 import elfdce
-from elfdce.exports.abilist import AbilistError, format_abilist, parse_abilist
 from elfdce.exports import from_elf
+from elfdce.exports.abilist import AbilistError, format_abilist, parse_abilist
 from elfdce.policy.model import CLASSES, MACROS, Policy, PolicyEntry, PolicyError
 from elfdce.policy.tsv import format_tsv, parse_tsv, read_policy
 from elfdce.policy.xmacro import format_xmacro, parse_xmacro
 
-REFERENCE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..",
-                         "shared", "reference", "ns-3-dce-1.12-libc-ns3.tsv")
-
 
 def reference_rows() -> list[list[str]]:
-    if not os.path.exists(REFERENCE):
-        pytest.skip("../shared/reference is not beside this checkout")
     rows = []
-    for line in open(REFERENCE):
+    for line in open(reference_file("ns-3-dce-1.12-libc-ns3.tsv")):
         if line.startswith("#") or line.startswith("macro\t"):
             continue
         rows.append((line.rstrip("\n").split("\t") + [""] * 4)[:4])

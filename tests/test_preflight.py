@@ -6,15 +6,20 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 
 import pytest
+from conftest import reference_file, run_cli
 
 import elfdce
-from elfdce.exports.abilist import format_abilist
 from elfdce.exports import from_elf
+from elfdce.exports.abilist import format_abilist
 from elfdce.glibc.libs import FIVE
-from elfdce.policy.host import complete_policy, default_policy_path, host_libraries, load_policy
+from elfdce.policy.host import (
+    complete_policy,
+    default_policy_path,
+    host_libraries,
+    load_policy,
+)
 from elfdce.policy.model import MACROS, Policy, PolicyEntry
 from elfdce.policy.tsv import parse_tsv, read_policy
 
@@ -24,9 +29,7 @@ DCE_112 = default_policy_path()
 CFLAGS = ["-O1", "-fno-stack-protector", "-U_FORTIFY_SOURCE", "-D_FORTIFY_SOURCE=0"]
 
 
-def elfdce_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "elfdce", *args], capture_output=True,
-                          text=True, timeout=300)
+elfdce_cli = run_cli
 
 
 def build(tmp_path, source: str, *flags: str) -> str:
@@ -174,9 +177,7 @@ def test_bad_input(tmp_path):
 
 
 def test_shipped_policy_is_dces_112_table():
-    path = os.path.join(ROOT, "..", "shared", "reference", "ns-3-dce-1.12-libc-ns3.tsv")
-    if not os.path.exists(path):
-        pytest.skip("../shared/reference is not beside this checkout")
+    path = reference_file("ns-3-dce-1.12-libc-ns3.tsv")
     entries = []
     for line in open(path):
         if line.startswith(("#", "macro\t")):

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from elftools.elf.elffile import ELFFile
-from elftools.elf.gnuversions import GNUVerDefSection, GNUVerNeedSection, GNUVerSymSection
-
+from conftest import HOST_LIBC
 from elfcorpus import cross_libc_files
+from elftools.elf.elffile import ELFFile
+from elftools.elf.gnuversions import (
+    GNUVerDefSection,
+    GNUVerNeedSection,
+    GNUVerSymSection,
+)
 
 from elfdce.elf import read_elf
 
@@ -98,7 +102,7 @@ def pyelftools_dynamic_relocations(path: str) -> set[tuple[int, int, int]]:
 
 
 @pytest.mark.parametrize(
-    "path", ["/lib/x86_64-linux-gnu/libc.so.6", "/bin/ls"]
+    "path", [HOST_LIBC, "/bin/ls"]
     + [p for p in CROSS if "libc.so" in p],
     ids=lambda p: p.replace("/usr/", ""))
 def test_dynamic_relocations_agree_with_pyelftools(path):

@@ -6,7 +6,6 @@ import subprocess
 import sys
 
 import pytest
-
 from elfcorpus import cross_libc_files, system_elf_files
 from readelf_oracle import normalise, readelf_dyn_syms
 

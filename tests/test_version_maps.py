@@ -14,11 +14,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import elfdce
-from elfdce.exports.stubs import stub_assembly
-from elfdce.versionmaps.script import dce_script, exact_script
 from elfdce.exports import ExportPair, ExportSet, VersionNode, from_elf
+from elfdce.exports.stubs import stub_assembly
 from elfdce.glibc.libs import BY_KEY, FIVE, is_merged_stub, locate
 from elfdce.versionmaps import build_map, read_prefix
+from elfdce.versionmaps.script import dce_script, exact_script
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LD_SO = "/lib64/ld-linux-x86-64.so.2"

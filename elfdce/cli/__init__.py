@@ -19,7 +19,17 @@ COMMANDS = {
     "scan": "scan", "versions": "versions", "table": "table", "diff": "diff",
     "preflight": "preflight", "fix-pie": "fixpie", "fix-unique": "fixunique", "check-host": "checkhost",
     "shim": "shim", "run": "run", "dce": "dce", "cache": "cache",
+    "completion": "completion", "man": "manpage",
 }
+
+
+def __getattr__(name: str) -> object:
+    # `EXIT_STATUS` (cli.exits) here for the man page, kept off the scan path
+    if name == "EXIT_STATUS":
+        from .exits import EXIT_STATUS
+
+        return EXIT_STATUS
+    raise AttributeError(f"module 'elfdce.cli' has no attribute {name!r}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the exit status (0 ok, 1 findings, 2 bad input or usage)."""
+    """Run the CLI; returns the exit status (`exits.EXIT_STATUS`)."""
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         if args and args[0] == "scan":
@@ -50,7 +60,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             fast = scan.fast_parse(args[1:])
             if fast is not None:
                 return scan.execute(fast)
-        parsed = build_parser().parse_args(args)
+        parser = build_parser()
+        parsed, extra = parser.parse_known_args(args)
+        if extra:  # argparse would show the top-level usage: show the subcommand's
+            getattr(parsed, "_parser", parser).error(f"unrecognized arguments: {' '.join(extra)}")
         return int(parsed.func(parsed))
     except BrokenPipeError:
         # The reader of our output went away (`| head`): not an error of ours.

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-import sys
+
+from .common import add_command, fail
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -12,15 +13,15 @@ if TYPE_CHECKING:
 
 def configure_parser(sub: argparse._SubParsersAction) -> None:
     """Add the `cache` subcommand to ``sub``."""
-    p = sub.add_parser(
-        "cache", help="show (or --clear) what elfdce keeps under ~/.cache/elfdce",
-        description="elfdce keeps `run`'s fix-pie'd program copies (run/), `--tree --cache` "
-        "results (tree/) and the fetched glibcs of scripts/fetch-glibcs (glibcs/) under "
-        "$XDG_CACHE_HOME/elfdce (default ~/.cache/elfdce). Exit status: 0 ok, 2 it cannot be "
-        "read or cleared.",
+    p = add_command(
+        sub, "cache", execute,
+        help="show (or --clear) what elfdce keeps under ~/.cache/elfdce",
+        description="elfdce keeps `run`'s fix-pie'd program copies (run/), `--tree "
+                    "--cache` results (tree/) and the fetched glibcs of "
+                    "scripts/fetch-glibcs (glibcs/) under $XDG_CACHE_HOME/elfdce "
+                    "(default ~/.cache/elfdce).",
     )
     p.add_argument("--clear", action="store_true", help="remove the directory and all in it")
-    p.set_defaults(func=execute)
 
 
 def _usage(path: str) -> tuple[int, int]:
@@ -51,8 +52,7 @@ def execute(args: argparse.Namespace) -> int:
         try:
             shutil.rmtree(root)
         except OSError as err:
-            print(f"elfdce cache: {err.filename or root}: {err.strerror or err}", file=sys.stderr)
-            return 2
+            return fail("cache", f"{err.filename or root}: {err.strerror or err}")
         print(f"{root}: removed ({count(files, 'file')}, {size / 1e6:.1f} MB)")
         return 0
     print(root)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 
+from .common import add_command, fail
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
@@ -13,14 +15,13 @@ if TYPE_CHECKING:
 
 def configure_parser(sub: argparse._SubParsersAction) -> None:
     """Add the `check-host` subcommand to ``sub``."""
-    p = sub.add_parser(
-        "check-host",
+    p = add_command(
+        sub, "check-host", execute,
         help="glibc's vtable validation, its _IO_init switch and the PIE refusal",
-        description="Examine libc.so.6 and ld.so (disassembling only what is needed) for the "
-        "libio vtable validation, the _IO_init switch that turns it off, and the dlopen "
-        "refusal of PIEs; give a verdict and the fix per DCE mechanism. --probe confirms by "
-        "experiment. Exit status: 0 ok, 1 a probe disagreed with the static verdict, 2 bad "
-        "input (not a libc, not an ld.so, unreadable).",
+        description="Examine libc.so.6 and ld.so (disassembling only what is needed) "
+                    "for the libio vtable validation, the _IO_init switch that turns "
+                    "it off, and the dlopen refusal of PIEs; give a verdict and the "
+                    "fix per DCE mechanism. --probe confirms by experiment.",
     )
     p.add_argument("--libc", metavar="PATH", help="the libc.so.6 to examine")
     p.add_argument("--ld-so", metavar="PATH", help="the dynamic loader to examine")
@@ -29,7 +30,6 @@ def configure_parser(sub: argparse._SubParsersAction) -> None:
                    help="confirm by experiment in subprocesses, through the examined ld.so "
                    "(programs of this machine's architecture; needs gcc)")
     p.add_argument("--json", action="store_true", help="JSON output")
-    p.set_defaults(func=execute)
 
 
 def execute(args: argparse.Namespace) -> int:
@@ -40,8 +40,7 @@ def execute(args: argparse.Namespace) -> int:
     try:
         report = check_host(args.libc, args.ld_so, args.sysroot)
     except ElfError as err:
-        print(f"elfdce check-host: {err}", file=sys.stderr)
-        return 2
+        return fail("check-host", str(err))
     probes = None
     if args.probe:
         from ..glibc.probe import ProbeError, probe
@@ -49,8 +48,7 @@ def execute(args: argparse.Namespace) -> int:
         try:
             probes = probe(report)
         except ProbeError as err:
-            print(f"elfdce check-host: probe: {err}", file=sys.stderr)
-            return 2
+            return fail("check-host", f"probe: {err}")
     if args.json:
         from ..emit.json import dumps
 

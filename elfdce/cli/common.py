@@ -5,6 +5,36 @@ from __future__ import annotations
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Callable
+
+
+def add_command(sub: argparse._SubParsersAction, name: str, execute: Callable | None, *,
+                help: str, description: str, command: str | None = None) -> argparse.ArgumentParser:
+    """Add subcommand ``name`` to ``sub``, running ``execute(args)``; its description ends with
+    its exit statuses (`exits.sentence` of ``command``, default ``name``). The parser is kept in
+    the namespace, so a usage error found after parsing shows this subcommand's usage."""
+    from .exits import sentence
+
+    p = sub.add_parser(name, help=help, description=f"{description} {sentence(command or name)}")
+    p.set_defaults(_parser=p)
+    if execute is not None:
+        p.set_defaults(func=execute)
+    return p
+
+
+def fail(command: str, message: str) -> int:
+    """Say ``elfdce COMMAND: MESSAGE`` on stderr; the bad-input exit status."""
+    import sys
+
+    from .exits import BAD_INPUT
+
+    print(f"elfdce {command}: {message}", file=sys.stderr)
+    return BAD_INPUT
+
+
+def os_error(err: OSError, fallback: str | None = None) -> str:
+    """``PATH: reason`` of an OSError (``fallback`` when it names no file)."""
+    return f"{err.filename or fallback}: {err.strerror or err}"
 
 
 def add_library_options(p: argparse.ArgumentParser) -> None:
@@ -40,18 +70,13 @@ def add_patch_arguments(p: argparse.ArgumentParser) -> None:
 def run_patch(args: argparse.Namespace, command: str, patch, describe) -> int:  # noqa: ANN001
     """Run ``patch(IN, OUT or None)``, print ``describe(result)``; exit 2 with one line on bad
     input or an I/O error."""
-    import sys
-
     from ..elf import ElfError
 
     try:
         result = patch(args.input, None if args.in_place else args.output)
     except ElfError as err:
-        print(f"elfdce {command}: {err}", file=sys.stderr)
-        return 2
+        return fail(command, str(err))
     except OSError as err:
-        print(f"elfdce {command}: {err.filename or args.output or args.input}: "
-              f"{err.strerror or err}", file=sys.stderr)
-        return 2
+        return fail(command, os_error(err, args.output or args.input))
     print(describe(result))
     return 0

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import sys
 
+from .common import add_command, fail
+
+DIFF_SCHEMA_VERSION = 1  # elfdce/schemas/diff.schema.json
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
@@ -12,18 +16,17 @@ if TYPE_CHECKING:
 
 def configure_parser(sub: argparse._SubParsersAction) -> None:
     """Add the `diff` subcommand to ``sub``."""
-    p = sub.add_parser(
-        "diff",
+    p = add_command(
+        sub, "diff", execute,
         help="what changed between two libraries or glibc abilists",
-        description="Compare the exported (name, version) pairs of OLD and NEW (each a library "
-        "or a glibc abilist file). Exit status: 0 no change, 1 changes, 2 bad input.",
+        description="Compare the exported (name, version) pairs of OLD and NEW (each "
+                    "a library or a glibc abilist file).",
     )
     p.add_argument("old", metavar="OLD")
     p.add_argument("new", metavar="NEW")
     p.add_argument("--policy", metavar="FILE",
                    help="say which changed names this policy covers (default: DCE 1.12's table)")
     p.add_argument("--json", action="store_true", help="JSON output")
-    p.set_defaults(func=execute)
 
 
 def _out(line: str) -> None:
@@ -45,18 +48,22 @@ def execute(args: argparse.Namespace) -> int:
         new = read_exports(args.new)
         policy = load_policy(args.policy)
     except (ElfError, AbilistError, PolicyError, InputError) as err:
-        print(f"elfdce diff: {err}", file=sys.stderr)
-        return 2
+        return fail("diff", str(err))
     except (OSError, UnicodeDecodeError) as err:
-        print(f"elfdce diff: {getattr(err, 'filename', None) or ''}: {err}", file=sys.stderr)
-        return 2
+        return fail("diff", f"{getattr(err, 'filename', None) or ''}: {err}")
     changes = diff_exports(old, new, policy)
+    machines = None
+    if old.machine and new.machine and old.machine != new.machine:
+        machines = {"old": old.machine, "new": new.machine}
+        print(f"elfdce diff: {args.old} is {old.machine}, {args.new} is {new.machine}: the "
+              "exports of two machines differ by more than glibc's changes", file=sys.stderr)
     if args.json:
         from ..emit.json import dumps
 
         sys.stdout.write(dumps({
-            "schema_version": 1, "old": args.old, "new": args.new,
+            "schema_version": DIFF_SCHEMA_VERSION, "old": args.old, "new": args.new,
             "defaults_compared": old.defaults_known and new.defaults_known,
+            "machines_differ": machines,
             "changes": [c._asdict() for c in changes],
         }))
     else:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .common import add_command, add_patch_arguments, run_patch
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
@@ -9,22 +11,18 @@ if TYPE_CHECKING:
 
 def configure_parser(sub: argparse._SubParsersAction) -> None:
     """Add the `fix-pie` subcommand to ``sub``."""
-    from .common import add_patch_arguments
-
-    p = sub.add_parser(
-        "fix-pie",
+    p = add_command(
+        sub, "fix-pie", execute,
         help="clear DF_1_PIE in a copy of a PIE, so glibc >= 2.30 dlopens it",
-        description="Patch exactly one dynamic entry (DT_FLAGS_1) of a PIE: glibc >= 2.30 "
-        "refuses to dlopen an object with DF_1_PIE. Idempotent. Exit status: 0 ok, 2 bad input.",
+        description="Patch exactly one dynamic entry (DT_FLAGS_1) of a PIE: glibc >= "
+                    "2.30 refuses to dlopen an object with DF_1_PIE. Idempotent.",
     )
     add_patch_arguments(p)
-    p.set_defaults(func=execute)
 
 
 def execute(args: argparse.Namespace) -> int:
     """Patch, and say which bytes changed."""
     from ..elf.fixpie import fix_pie
-    from .common import run_patch
 
     def describe(fix) -> str:  # noqa: ANN001
         if fix.changed:

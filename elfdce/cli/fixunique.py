@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .common import add_command, add_patch_arguments, run_patch
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
@@ -9,24 +11,21 @@ if TYPE_CHECKING:
 
 def configure_parser(sub: argparse._SubParsersAction) -> None:
     """Add the `fix-unique` subcommand to ``sub``."""
-    from .common import add_patch_arguments
-
-    p = sub.add_parser(
-        "fix-unique",
-        help="rebind STB_GNU_UNIQUE dynamic symbols as STB_GLOBAL in a copy of a library",
-        description="Change the binding of every STB_GNU_UNIQUE .dynsym symbol to STB_GLOBAL "
-        "(one st_info byte each; nothing else changes), so a second copy of the library loaded "
-        "into the same namespace (DCE's loader) keeps its own definitions. Idempotent. Exit "
-        "status: 0 ok, 2 bad input.",
+    p = add_command(
+        sub, "fix-unique", execute,
+        help="rebind STB_GNU_UNIQUE dynamic symbols as STB_GLOBAL in a copy of a "
+             "library",
+        description="Change the binding of every STB_GNU_UNIQUE .dynsym symbol to "
+                    "STB_GLOBAL (one st_info byte each; nothing else changes), so a "
+                    "second copy of the library loaded into the same namespace "
+                    "(DCE's loader) keeps its own definitions. Idempotent.",
     )
     add_patch_arguments(p)
-    p.set_defaults(func=execute)
 
 
 def execute(args: argparse.Namespace) -> int:
     """Patch, and say how many bindings changed."""
     from ..elf.fixunique import fix_unique
-    from .common import run_patch
 
     def describe(fix) -> str:  # noqa: ANN001
         n = len(fix.names)

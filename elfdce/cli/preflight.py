@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 
+from .common import add_command, fail
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
@@ -15,16 +17,18 @@ PREFLIGHT_SCHEMA_VERSION = 1
 
 def configure_parser(sub: argparse._SubParsersAction) -> None:
     """Add the `preflight` subcommand to ``sub``."""
-    p = sub.add_parser(
-        "preflight",
+    p = add_command(
+        sub, "preflight", execute,
         help="check that a program will load under DCE, listing every import's fate",
-        description="Resolve PROGRAM's libraries as the loader would, bind every import, and "
-        "class it by the policy: DCE, NATIVE, DATA, missing, unsupported, external, weak. Also "
-        "reports PIE status, COPY relocations, an executable stack and text relocations. Exit "
-        "status: 0 it loads (hazards named or not), 1 it will not load (something missing, "
-        "a library not found, not a PIE), 3 it needs fix-pie first (DF_1_PIE on glibc >= "
-        "2.30), 2 bad input. The first line is the verdict.",
+        description="Resolve PROGRAM's libraries as the loader would, bind every "
+                    "import, and class it by the policy: DCE, NATIVE, DATA, missing, "
+                    "unsupported, external, weak. Also reports PIE status, COPY "
+                    "relocations, an executable stack and text relocations. The "
+                    "first line is the verdict.",
     )
+    # one PROGRAM, or with --tree one or more directories: argparse cannot say "or"
+    p.usage = ("%(prog)s [options] PROGRAM\n"
+               "       %(prog)s --tree [options] DIR [DIR ...]")
     p.add_argument("paths", nargs="+", metavar="PROGRAM",
                    help="the program (with --tree: directories)")
     p.add_argument("--policy", metavar="FILE",
@@ -45,7 +49,6 @@ def configure_parser(sub: argparse._SubParsersAction) -> None:
     from .tree import add_tree_options
 
     add_tree_options(p)
-    p.set_defaults(func=execute)
 
 
 def execute(args: argparse.Namespace) -> int:
@@ -56,8 +59,7 @@ def execute(args: argparse.Namespace) -> int:
     from ..preflight import preflight, read_replacements
 
     if not args.tree and len(args.paths) != 1:
-        print("elfdce preflight: one PROGRAM (or --tree DIR...)", file=sys.stderr)
-        return 2
+        args._parser.error("one PROGRAM (or --tree DIR [DIR ...])")
     try:
         policy = load_policy(args.policy)
         if args.policy is None:
@@ -70,16 +72,13 @@ def execute(args: argparse.Namespace) -> int:
         libc = _host_libc(args.sysroot)
         mismatch = _machine_mismatch(args.paths[0], libc)
         if mismatch:
-            print(f"elfdce preflight: {mismatch}", file=sys.stderr)
-            return 2
+            return fail("preflight", f"{mismatch}")
         report = preflight(args.paths[0], policy, sysroot=args.sysroot,
                            library_path=args.library_path.split(":"), replacements=replacements)
     except (ElfError, PolicyError) as err:
-        print(f"elfdce preflight: {err}", file=sys.stderr)
-        return 2
+        return fail("preflight", str(err))
     except OSError as err:
-        print(f"elfdce preflight: {err.filename}: {err.strerror or err}", file=sys.stderr)
-        return 2
+        return fail("preflight", f"{err.filename}: {err.strerror or err}")
     if replacements is not None and not args.json:
         print("note: under DCE, an import a replacement forwards (NATIVE, or DCE-class in "
               "name only) runs on the host, unsimulated; a missing one fails to load, or with "

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 
-import argparse
+from .common import add_command, fail, os_error
 
 DEFAULT_TIMEOUT = 60.0
 SETUP_FAILED = 2
@@ -14,15 +15,16 @@ TIMED_OUT = 124
 
 def configure_parser(sub: argparse._SubParsersAction) -> None:
     """Add the `run` subcommand to ``sub``."""
-    p = sub.add_parser(
-        "run",
-        help="run a PIE's main against shims in a dlmopen namespace (the shim's proof)",
-        description="In a subprocess (with a timeout): dlmopen DIR/libc-ns3.so into a new "
-        "namespace (then DIR's other shims), fill the tables through cffi (host functions; "
-        "Python overrides for DCE functions), copy the host's data objects in, load a "
-        "DF_1_PIE-free cached copy of PROGRAM into the namespace and call its main. Exit "
-        "status: the program's; 2 when the shims or the program cannot be loaded; 124 on "
-        "timeout.",
+    p = add_command(
+        sub, "run", execute,
+        help="run a PIE's main against shims in a dlmopen namespace (the shim's "
+             "proof)",
+        description="In a subprocess (with a timeout): dlmopen DIR/libc-ns3.so into "
+                    "a new namespace (then DIR's other shims), fill the tables "
+                    "through cffi (host functions; Python overrides for DCE "
+                    "functions), copy the host's data objects in, load a "
+                    "DF_1_PIE-free cached copy of PROGRAM into the namespace and "
+                    "call its main.",
     )
     p.add_argument("--shim", required=True, metavar="DIR",
                    help="directory with libc-ns3.so (and optionally the other four shims)")
@@ -41,7 +43,6 @@ def configure_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS",
                    help="the program's arguments (all of them, `-v` included; `--` before "
                    "PROGRAM is accepted)")
-    p.set_defaults(func=execute)
 
 
 def _refusal(elf) -> str | None:  # noqa: ANN001
@@ -101,9 +102,6 @@ def _become_subreaper() -> None:
 
 def execute(args: argparse.Namespace) -> int:
     """Check the inputs, start the runner, relay its exit status."""
-    import signal
-    import subprocess
-
     from ..elf import ElfError, read_elf
     from ..shim.runner import shim_files
 
@@ -111,16 +109,21 @@ def execute(args: argparse.Namespace) -> int:
         shim_files(args.shim)
         why = _refusal(read_elf(args.program, relocations=False))
     except (ElfError, ValueError) as err:
-        print(f"elfdce run: {err}", file=sys.stderr)
-        return 2
+        return fail("run", str(err))
     except OSError as err:
-        print(f"elfdce run: {err.filename or args.program}: {err.strerror or err}",
-              file=sys.stderr)
-        return 2
+        return fail("run", os_error(err, args.program))
     if why is not None:
-        print(f"elfdce run: {args.program}: {why}", file=sys.stderr)
-        return 2
+        return fail("run", f"{args.program}: {why}")
     _become_subreaper()
+    return _run_runner(args)
+
+
+def _run_runner(args: argparse.Namespace) -> int:
+    """Start the runner subprocess in its own session, wait (with the timeout), end whatever
+    it left behind; the program's exit status (or why there is none)."""
+    import signal
+    import subprocess
+
     read_fd, write_fd = os.pipe()
     cmd = [sys.executable, "-m", "elfdce.shim.runner", "--shim", args.shim,
            "--overrides", args.overrides, "--status-fd", str(write_fd)]
@@ -133,15 +136,11 @@ def execute(args: argparse.Namespace) -> int:
     try:
         status = proc.wait(timeout=args.timeout)
     except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-        _end_descendants()
+        _end_session(proc)
         print(f"elfdce run: {args.program} timed out after {args.timeout:g} s", file=sys.stderr)
         return TIMED_OUT
     except KeyboardInterrupt:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-        _end_descendants()
+        _end_session(proc)
         raise
     finally:
         with os.fdopen(read_fd, "rb") as f:
@@ -158,3 +157,12 @@ def execute(args: argparse.Namespace) -> int:
         print(f"elfdce run: {args.program} killed by {name}", file=sys.stderr)
         return 128 - status
     return status
+
+
+def _end_session(proc) -> None:  # noqa: ANN001
+    """SIGKILL the runner's session, reap the runner, end every other descendant."""
+    import signal
+
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    _end_descendants()

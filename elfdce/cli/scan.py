@@ -44,11 +44,12 @@ class ScanArgs:
 
 def configure_parser(sub: argparse._SubParsersAction) -> None:
     """Add the `scan` subcommand to ``sub``."""
-    p = sub.add_parser(
-        "scan",
+    from .common import add_command
+
+    p = add_command(
+        sub, "scan", execute,
         help="list the versioned dynamic symbols of ELF files",
-        description="List the dynamic symbols of ELF files with their GNU symbol versions. "
-        "Exit status: 0 ok, 2 bad input or usage.",
+        description="List the dynamic symbols of ELF files with their GNU symbol versions.",
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="ELF files (directories with --tree)")
     filters = p.add_mutually_exclusive_group()
@@ -67,7 +68,6 @@ def configure_parser(sub: argparse._SubParsersAction) -> None:
     from .tree import add_tree_options
 
     add_tree_options(p)  # argparse only: the fast parser hands --tree over
-    p.set_defaults(func=execute)
 
 
 def fast_parse(argv: Sequence[str]) -> ScanArgs | None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import sys
 
-from .common import library_overrides
+from ..emit.words import count
+from .common import add_command, fail, library_overrides
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -16,26 +17,32 @@ if TYPE_CHECKING:
 
 def configure_parser(sub: argparse._SubParsersAction) -> None:
     """Add the `shim` subcommand (with its `build` action) to ``sub``."""
-    p = sub.add_parser(
-        "shim",
+    p = add_command(
+        sub, "shim", None,
         help="build lib*-ns3.so replacements whose exports equal the host's",
-        description="Shims for ns-3 DCE: one trampoline per exported function through a "
-        "dispatch table the simulator fills (<lib>_setup), data objects of the host's sizes, "
-        "the host's version nodes and compat pairs.",
+        description="Shims for ns-3 DCE: one trampoline per exported function "
+                    "through a dispatch table the simulator fills (<lib>_setup), "
+                    "data objects of the host's sizes, the host's version nodes and "
+                    "compat pairs.",
     )
     actions = p.add_subparsers(dest="shim_action", metavar="ACTION", required=True)
-    b = actions.add_parser(
-        "build",
+    b = add_command(
+        actions, "build", execute, command="shim",
         help="generate, compile (cffi's toolchain) and verify a shim",
-        description="Generate the sources (kept in OUT.src), compile them with cffi's compiler "
-        "machinery (CC, CFLAGS, LDSHARED, LDFLAGS as for Python extensions), link them "
-        "-nostdlib with the exact version map and the host's soname, rescan the result and "
-        "compare its exports with the host's pairs the policy covers. Exit status: 0 built and "
-        "verified, 2 bad input or a failed build or verification.",
+        description="Generate the sources (kept in OUT.src), compile them with "
+                    "cffi's compiler machinery (CC, CFLAGS, LDSHARED, LDFLAGS as for "
+                    "Python extensions), link them -nostdlib with the exact version "
+                    "map and the host's soname, rescan the result and compare its "
+                    "exports with the host's pairs the policy covers.",
     )
-    which = b.add_mutually_exclusive_group(required=True)
+    _add_build_options(b)
+
+
+def _add_build_options(b: argparse.ArgumentParser) -> None:
+    """The options of `shim build`."""
     from ..glibc.libs import FIVE
 
+    which = b.add_mutually_exclusive_group(required=True)
     keys = [lib.key for lib in FIVE]
     which.add_argument("--lib", dest="library", metavar="NAME", choices=keys,
                        help=", ".join(keys))
@@ -64,7 +71,6 @@ def configure_parser(sub: argparse._SubParsersAction) -> None:
                    help="find the host libraries under DIR (a cross sysroot, a chroot)")
     b.add_argument("--host-lib", action="append", default=[], metavar="NAME=PATH",
                    help="use PATH as the host library NAME (libc, libm, … or a soname)")
-    b.set_defaults(func=execute)
 
 
 def execute(args: argparse.Namespace) -> int:
@@ -85,8 +91,7 @@ def execute(args: argparse.Namespace) -> int:
             policy = complete_policy(policy, host_libraries(args.sysroot, overrides))
         located = {loc.library.key: loc for loc in locate(args.sysroot, overrides)}
     except (PolicyError, ElfError, ValueError) as err:
-        print(f"elfdce shim build: {err}", file=sys.stderr)
-        return 2
+        return fail("shim build", str(err))
     status = 0
     for key in keys:
         loc = located[key]
@@ -124,9 +129,8 @@ def _execute_dce(args: argparse.Namespace, keys: list[str]) -> int:
         layout = measure_layout(tree)
         definitions = tree_definitions(tree)
     except (TreeError, HostError, DceShimError) as err:
-        print(f"elfdce shim build: {err}", file=sys.stderr)
-        return 2
-    print(f"struct Libc: {layout.size} bytes, {len(layout.fields)} fields; "
+        return fail("shim build", str(err))
+    print(f"struct Libc: {count(layout.size, 'byte')}, {count(len(layout.fields), 'field')}; "
           f"struct DceGlobalVariables: {layout.globals_size} bytes")
     status = 0
     for key in keys:
@@ -168,8 +172,8 @@ def summary(built: ShimBuild) -> str:
         f"  exports {len(exported)} of {len(host)} host pairs ({defaults} @@, "
         f"{len(exported) - defaults} @), {len(plan.excluded)} excluded; "
         f"+ {', '.join(e + '@@NS3' for e in plan.entries)}",
-        f"  {len(plan.slots)} slots ({bound} trampolines, {len(plan.slots) - bound} reserved for "
-        f"table entries this library lacks), {len(plan.data)} data objects ({tls} TLS), "
+        f"  {count(len(plan.slots), 'slot')} ({count(bound, 'trampoline')}, {len(plan.slots) - bound} reserved for "
+        f"table entries this library lacks), {count(len(plan.data), 'data object')} ({tls} TLS), "
         f"{len(plan.no_ops)} no-op ({', '.join(p.label for p in plan.no_ops) or 'none'})",
         f"  verified: the rescan's {built.exported} exports equal the plan; sources in "
         f"{built.sources.directory}",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sys
 
-from .common import add_library_options, library_overrides
+from ..emit.words import count
+from .common import add_command, add_library_options, fail, library_overrides
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -15,12 +16,13 @@ TABLE_SCHEMA_VERSION = 1
 
 def configure_parser(sub: argparse._SubParsersAction) -> None:
     """Add the `table` subcommand to ``sub``."""
-    p = sub.add_parser(
-        "table",
+    p = add_command(
+        sub, "table", execute,
         help="the NATIVE/DCE table for this host, from a policy",
-        description="Complete a policy (default: DCE 1.12's table) with every other export of "
-        "the host's five libraries, print it, and report the policy's entries the host no "
-        "longer has as they were (on stderr). Exit status: 0 ok, 2 bad input.",
+        description="Complete a policy (default: DCE 1.12's table) with every other "
+                    "export of the host's five libraries, print it, and report the "
+                    "policy's entries the host no longer has as they were (on "
+                    "stderr).",
     )
     p.add_argument("--policy", metavar="FILE",
                    help="elfdce policy TSV or a DCE libc-ns3.h (default: DCE 1.12's table)")
@@ -28,7 +30,6 @@ def configure_parser(sub: argparse._SubParsersAction) -> None:
                    help="tsv (default): elfdce's policy file; xmacro: a libc-ns3.h; json")
     add_library_options(p)
     p.add_argument("-o", "--output", metavar="FILE", help="write here (atomically), not stdout")
-    p.set_defaults(func=execute)
 
 
 def execute(args: argparse.Namespace) -> int:
@@ -41,33 +42,12 @@ def execute(args: argparse.Namespace) -> int:
         base = load_policy(args.policy)
         libraries = host_libraries(args.sysroot, library_overrides(args.lib))
     except (PolicyError, ElfError, ValueError) as err:
-        print(f"elfdce table: {err}", file=sys.stderr)
-        return 2
+        return fail("table", str(err))
     if not libraries:
-        print("elfdce table: none of the five libraries was found", file=sys.stderr)
-        return 2
+        return fail("table", "none of the five libraries was found")
     policy = complete_policy(base, libraries)
     findings = staleness(base, libraries)
-    if args.format == "tsv":
-        from ..policy.tsv import format_tsv
-
-        text = format_tsv(policy)
-    elif args.format == "xmacro":
-        from ..policy.xmacro import format_xmacro
-
-        text = format_xmacro(policy, "the NATIVE/DCE table for " + ", ".join(
-            lib.located.path or "" for lib in libraries))
-    else:
-        from ..emit.json import dumps
-
-        text = dumps({
-            "schema_version": TABLE_SCHEMA_VERSION,
-            "libraries": {lib.located.library.soname: lib.located.path for lib in libraries},
-            "entries": [{"name": e.name, "class": e.cls, "macro": e.macro or None,
-                         "extra": list(e.extra), "guard": e.guard, "note": e.note}
-                        for e in policy.entries],
-            "stale": [{"name": f.name, "kind": f.kind, "detail": f.detail} for f in findings],
-        })
+    text = _formatted(policy, findings, libraries, args.format)
     data = text.encode("utf-8", "surrogateescape")
     if args.output:
         from ..fsutil import write_atomic
@@ -75,18 +55,39 @@ def execute(args: argparse.Namespace) -> int:
         try:
             write_atomic(args.output, data)
         except OSError as err:
-            print(f"elfdce table: cannot write {args.output}: {err.strerror or err}",
-                  file=sys.stderr)
-            return 2
+            return fail("table", f"cannot write {args.output}: {err.strerror or err}")
     else:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
     counts: dict[str, int] = {}
     for e in policy.entries:
         counts[e.cls] = counts.get(e.cls, 0) + 1
-    print(f"elfdce table: {len(policy.entries)} entries ("
+    print(f"elfdce table: {count(len(policy.entries), 'entry')} ("
           + ", ".join(f"{n} {c}" for c, n in counts.items()) + f"); {len(base.table())} from "
           f"the policy, {len(findings)} of them stale on this host", file=sys.stderr)
     for f in findings:
         print(f"  {f.kind}: {f.name}: {f.detail}", file=sys.stderr)
     return 0
+
+
+def _formatted(policy, findings, libraries, form: str) -> str:  # noqa: ANN001
+    """The completed table as TSV, a DCE-style X-macro header, or JSON (table.schema.json)."""
+    if form == "tsv":
+        from ..policy.tsv import format_tsv
+
+        return format_tsv(policy)
+    if form == "xmacro":
+        from ..policy.xmacro import format_xmacro
+
+        return format_xmacro(policy, "the NATIVE/DCE table for " + ", ".join(
+            lib.located.path or "" for lib in libraries))
+    from ..emit.json import dumps
+
+    return dumps({
+        "schema_version": TABLE_SCHEMA_VERSION,
+        "libraries": {lib.located.library.soname: lib.located.path for lib in libraries},
+        "entries": [{"name": e.name, "class": e.cls, "macro": e.macro or None,
+                     "extra": list(e.extra), "guard": e.guard, "note": e.note}
+                    for e in policy.entries],
+        "stale": [{"name": f.name, "kind": f.kind, "detail": f.detail} for f in findings],
+    })

@@ -6,6 +6,8 @@ import contextlib
 import os
 import sys
 
+from ..emit.words import count
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
@@ -87,7 +89,7 @@ def run(args: argparse.Namespace, mode: str, policy: Policy | None, name: str) -
             print(f"elfdce {name}: {r.error}", file=sys.stderr)
     if result.interrupted:
         print(f"elfdce {name} --tree: interrupted after {len(result.results)} of "
-              f"{len(result.files)} files (the summary covers those)", file=sys.stderr)
+              f"{count(len(result.files), 'file')} (the summary covers those)", file=sys.stderr)
         return 130
     bad = summary["errors"] or (mode == "preflight"
                                 and summary["programs_that_load"] < summary["programs"])
@@ -96,7 +98,6 @@ def run(args: argparse.Namespace, mode: str, policy: Policy | None, name: str) -
 
 def _text(result: TreeRun, dirs: list[str], s: dict, name: str) -> str:
     rate = len(result.results) / result.seconds if result.seconds else 0.0
-    from ..emit.words import count
 
     kinds = ", ".join(count(n, k) for k, n in s["kinds"].items())
     lines = [

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
-import sys
 
-from .common import add_library_options, library_overrides
+from ..emit.words import count
+from .common import add_command, add_library_options, fail, library_overrides
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -17,12 +17,12 @@ if TYPE_CHECKING:
 
 def configure_parser(sub: argparse._SubParsersAction) -> None:
     """Add the `versions` subcommand to ``sub``."""
-    p = sub.add_parser(
-        "versions",
+    p = add_command(
+        sub, "versions", execute,
         help="write the version maps of DCE's five replacement libraries",
-        description="Write libc.version, libpthread.version, librt.version, libm.version and "
-        "libdl.version (and, in exact style, the .symver headers) from the host libraries or a "
-        "sysroot. Exit status: 0 ok, 1 --check found a difference, 2 bad input.",
+        description="Write libc.version, libpthread.version, librt.version, "
+                    "libm.version and libdl.version (and, in exact style, the "
+                    ".symver headers) from the host libraries or a sysroot.",
     )
     p.add_argument("--out-dir", default=".", metavar="DIR", help="where to write (default: .)")
     p.add_argument("--prefix-dir", metavar="DIR",
@@ -37,34 +37,55 @@ def configure_parser(sub: argparse._SubParsersAction) -> None:
                    help="write nothing; exit 1 if a file differs from what would be written")
     p.add_argument("--summary", action="store_true",
                    help="write nothing; print what each map covers, and what dce style loses")
-    p.set_defaults(func=execute)
 
 
 def execute(args: argparse.Namespace) -> int:
     """Locate the five libraries, build their maps, and write, check or summarise them."""
-    from ..elf import ElfError, read_elf
-    from ..fsutil import InputError
-    from ..glibc.libs import locate, require_glibc_library
-    from ..versionmaps import build_map, read_prefix
+    from ..glibc.libs import locate
 
     try:
         located = locate(args.sysroot, library_overrides(args.lib))
     except ValueError as err:
-        print(f"elfdce versions: {err}", file=sys.stderr)
-        return 2
-    status = 0
-    unusable = False
+        return fail("versions", str(err))
+    try:
+        built, status, unusable = _build_all(located, args)
+    except _PrefixError as err:
+        return fail("versions", str(err))
+    if unusable and not args.summary and not args.check:
+        return fail("versions", "nothing written (a library could not be used)")
+    if args.summary:
+        _print_summary(built, args.style)
+        return status
+    # Everything is generated before anything is written: no half-updated set of maps.
+    outputs = [(loc, vmap, _files(loc.library.key, vmap, args.out_dir)) for loc, vmap, _ in built]
+    if args.check:
+        return max(status, _check(outputs, args.style))
+    return _write(outputs, args.out_dir) or status
+
+
+class _PrefixError(Exception):
+    """A prefix map that cannot be read: nothing can be built."""
+
+
+def _build_all(located: list[LocatedLibrary], args: argparse.Namespace) -> tuple[
+        list[tuple[LocatedLibrary, VersionMap, VersionMap | None]], int, bool]:
+    """The map of each library (and, for --summary, its other style's), the exit status so
+    far, and whether a library was unusable; each problem said on stderr."""
+    from ..elf import ElfError, read_elf
+    from ..fsutil import InputError
+    from ..glibc.libs import require_glibc_library
+    from ..versionmaps import build_map, read_prefix
+
+    status, unusable = 0, False
     built: list[tuple[LocatedLibrary, VersionMap, VersionMap | None]] = []
     for loc in located:
         if loc.path is None:
-            print(f"elfdce versions: {loc.library.soname}: {loc.how}", file=sys.stderr)
-            status = 2
+            status = fail("versions", f"{loc.library.soname}: {loc.how}")
             continue
         try:
             prefix = read_prefix(loc.library, args.prefix_dir)
         except (InputError, OSError, UnicodeDecodeError) as err:
-            print(f"elfdce versions: prefix map for {loc.library.soname}: {err}", file=sys.stderr)
-            return 2
+            raise _PrefixError(f"prefix map for {loc.library.soname}: {err}") from None
         try:
             elf = read_elf(loc.path, relocations=False)
             require_glibc_library(elf, loc.library.key)
@@ -74,39 +95,38 @@ def execute(args: argparse.Namespace) -> int:
                 other = build_map(elf, style="dce" if args.style == "exact" else "exact",
                                   prefix=prefix, private=args.private)
         except (ElfError, ValueError) as err:
-            print(f"elfdce versions: {loc.path}: {err}" if isinstance(err, ValueError)
-                  else f"elfdce versions: {err}", file=sys.stderr)
-            status = 2
+            status = fail("versions", f"{loc.path}: {err}" if isinstance(err, ValueError)
+                          else str(err))
             unusable = True
             continue
         built.append((loc, vmap, other))
-    if unusable and not args.summary and not args.check:
-        print("elfdce versions: nothing written (a library could not be used)", file=sys.stderr)
-        return 2
-    if args.summary:
-        _print_summary(built, args.style)
-        return status
-    # Everything is generated before anything is written: no half-updated set of maps.
-    outputs = [(loc, vmap, _files(loc.library.key, vmap, args.out_dir)) for loc, vmap, _ in built]
-    if args.check:
-        for loc, _vmap, files in outputs:
-            for path, data in files:
-                if _read(path) != data:
-                    print(f"{path}: differs from {loc.path} ({args.style} style)")
-                    status = max(status, 1)
-        return status
+    return built, status, unusable
+
+
+def _check(outputs: list, style: str) -> int:
+    """1 when a file differs from what would be written (each named), else 0."""
+    status = 0
+    for loc, _vmap, files in outputs:
+        for path, data in files:
+            if _read(path) != data:
+                print(f"{path}: differs from {loc.path} ({style} style)")
+                status = 1
+    return status
+
+
+def _write(outputs: list, out_dir: str) -> int:
+    """Write every map as one set, then report each; 2 (nothing written) on an OSError."""
     from ..fsutil import write_set
 
     try:
-        os.makedirs(args.out_dir, exist_ok=True)
+        os.makedirs(out_dir, exist_ok=True)
         write_set([f for _loc, _vmap, files in outputs for f in files])
     except OSError as err:
-        print(f"elfdce versions: cannot write to {args.out_dir}: {err.strerror or err} "
-              "(nothing written)", file=sys.stderr)
-        return 2
+        return fail("versions", f"cannot write to {out_dir}: {err.strerror or err} "
+                    "(nothing written)")
     for loc, vmap, files in outputs:
         _report(loc, vmap, [p for p, _ in files])
-    return status
+    return 0
 
 
 def _files(key: str, vmap: VersionMap, out_dir: str) -> list[tuple[str, bytes]]:
@@ -134,7 +154,7 @@ def _report(loc: LocatedLibrary, vmap: VersionMap, written: list[str]) -> None:
     e = vmap.exports
     compat = sum(1 for p in e.pairs if not p.default)
     print(f"{loc.library.soname}: from {loc.path} ({loc.how}) -> {', '.join(written)}")
-    print(f"  {len(e.nodes)} version nodes, {len(e.pairs)} pairs ({len(e.pairs) - compat} @@, "
+    print(f"  {count(len(e.nodes), 'version node')}, {count(len(e.pairs), 'pair')} ({len(e.pairs) - compat} @@, "
           f"{compat} @); {len(vmap.symver)} through .symver; {len(vmap.missing)} not exported "
           f"by this map")
     if vmap.stub:
@@ -173,7 +193,6 @@ def _print_summary(built: list[tuple[LocatedLibrary, VersionMap, VersionMap | No
         if lost:
             compat = sum(1 for p in lost if not p.default)
             zero = len(lost) - compat
-            from ..emit.words import count
 
             print(f"dce style loses in {loc.library.soname}: {count(compat, 'compat pair')}"
                   + (f", {count(zero, 'default pair')} with st_value 0 (e.g. "

@@ -82,6 +82,7 @@ class ExportSet(Record):
     pairs: tuple[ExportPair, ...]
     unversioned: tuple[str, ...] = ()
     defaults_known: bool = True  # False when read from an abilist, which has no @/@@
+    machine: str | None = None  # the ELF file's e_machine as readelf names it; None: an abilist
 
     def check_expressible(self) -> None:
         """Raise ValueError for what a GNU ld version script cannot reproduce: a name with a
@@ -166,4 +167,5 @@ def from_elf(elf: ElfSymbols) -> ExportSet:
         kind = STT_NAMES.get(s.type, str(s.type))
         size = s.size if s.type in (STT_OBJECT, STT_TLS) else 0
         pairs.append(new(ExportPair, (s.name, v.name, not v.hidden, kind, size)))
-    return ExportSet(elf.soname, nodes, tuple(pairs), tuple(unversioned))
+    return ExportSet(elf.soname, nodes, tuple(pairs), tuple(unversioned),
+                     machine=elf.header.machine_name)

@@ -6,8 +6,8 @@
 
 import os
 import os.path
+
 import ns3waf
-import sys
 
 
 def options(opt):
