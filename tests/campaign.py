@@ -19,7 +19,6 @@ import os
 import random
 import resource
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,7 +28,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 
-from conftest import HOST_LIBC  # noqa: E402
+from conftest import HOST_LIBC, compile_c  # noqa: E402
 
 LIBCS = [HOST_LIBC, "/usr/i686-linux-gnu/lib/libc.so.6",
          "/usr/aarch64-linux-gnu/lib/libc.so.6", "/usr/s390x-linux-gnu/lib/libc.so.6",
@@ -54,10 +53,9 @@ def seeds(workdir: str) -> list:
                 out.append(Base(path, f.read()))
     src = os.path.join(ROOT, "csrc", "testlib")
     lib = os.path.join(workdir, "libversioned.so.1")
-    subprocess.run(["gcc", "-shared", "-fPIC", "-O1", "-nostdlib", "-o", lib,
-                    os.path.join(src, "versioned.c"),
-                    f"-Wl,--version-script={os.path.join(src, 'versioned.map')}",
-                    "-Wl,-soname,libversioned.so.1"], check=True)
+    compile_c(lib, "-shared", "-fPIC", "-O1", "-nostdlib", os.path.join(src, "versioned.c"),
+              f"-Wl,--version-script={os.path.join(src, 'versioned.map')}",
+              "-Wl,-soname,libversioned.so.1")
     with open(lib, "rb") as f:
         small = f.read()
     out.append(Base("versioned", small))

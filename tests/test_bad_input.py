@@ -10,7 +10,7 @@ import sys
 import tracemalloc
 
 import pytest
-from conftest import run_cli
+from conftest import compile_c, run_cli
 from elfpatch import Image
 
 from elfdce.elf import ElfError, read_elf, read_elf_bytes
@@ -430,7 +430,7 @@ def test_sparse_giant_files_cost_neither_time_nor_memory(tmp_path, host_libc, gc
         f.truncate(20 << 30)  # 20 GB, sparse
     (tmp_path / "p.c").write_text("int main(void) { return 0; }\n")
     pie = tmp_path / "pie"
-    subprocess.run([gcc, "-fPIE", "-pie", "-o", str(pie), str(tmp_path / "p.c")], check=True)
+    compile_c(str(pie), "-fPIE", "-pie", str(tmp_path / "p.c"), compiler=gcc)
     with open(pie, "r+b") as f:
         f.truncate(3 << 30)
     for args in (["check-host", "--libc", str(libc)],
@@ -449,7 +449,7 @@ def test_fix_pie_in_place_on_a_symlink_patches_the_target(tmp_path, gcc):
 
     (tmp_path / "p.c").write_text("int main(void) { return 0; }\n")
     target = tmp_path / "pie"
-    subprocess.run([gcc, "-fPIE", "-pie", "-o", str(target), str(tmp_path / "p.c")], check=True)
+    compile_c(str(target), "-fPIE", "-pie", str(tmp_path / "p.c"), compiler=gcc)
     link = tmp_path / "link"
     link.symlink_to(target)
     proc = _cli("fix-pie", "--in-place", str(link))
@@ -560,8 +560,7 @@ def test_a_full_disk_leaves_no_mixed_set_and_names_the_users_path(full_disk, tmp
     assert "nothing written" in proc.stderr and os.listdir(maps) == []
     big = tmp_path / "libbig.so"
     (tmp_path / "b.c").write_text("char blob[200000] = {1};\nint main(void) { return 0; }\n")
-    subprocess.run([gcc, "-fPIE", "-pie", "-o", str(tmp_path / "b"), str(tmp_path / "b.c")],
-                   check=True)
+    compile_c(str(tmp_path / "b"), "-fPIE", "-pie", str(tmp_path / "b.c"), compiler=gcc)
     subprocess.run(["cp", "--sparse=never", str(tmp_path / "b"), str(big)], check=True)
     out = full_disk / "out"
     proc = _cli("fix-pie", str(big), "-o", str(out))
@@ -578,8 +577,8 @@ def test_a_dt_hash_claim_without_section_headers_is_bounded(tmp_path, gcc):
 
     (tmp_path / "p.c").write_text("int main(void) { return 0; }\n")
     prog = tmp_path / "p"
-    subprocess.run([gcc, "-fPIE", "-pie", "-Wl,--hash-style=sysv", "-o", str(prog),
-                    str(tmp_path / "p.c")], check=True)
+    compile_c(str(prog), "-fPIE", "-pie", "-Wl,--hash-style=sysv", str(tmp_path / "p.c"),
+              compiler=gcc)
     image = Image(prog.read_bytes())
     hash_vaddr = next(e.value for e in image.info.dynamic.entries if e.tag == 4)  # DT_HASH
     seg = next(p for p in image.info.segments

@@ -13,7 +13,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import run_cli
+from conftest import compile_c, run_cli
 from test_version_maps import LD_SO, pthread_231_program, trace  # noqa: F401 (a fixture)
 
 import elfdce
@@ -276,7 +276,7 @@ def test_programs_bind_against_the_built_libraries(built, dce_shims, tmp_path, w
     src = tmp_path / "prog.c"
     src.write_text(PROGRAM_C)
     prog = str(tmp_path / "prog")
-    subprocess.run(["gcc", "-fPIE", "-pie", "-o", prog, str(src), "-lm", "-lpthread"], check=True)
+    compile_c(prog, "-fPIE", "-pie", str(src), "-lm", "-lpthread")
     for program in (prog, pthread_231_program):
         out = trace(program, d)
         assert f"libc.so.6 => {d}/libc.so.6" in out
@@ -288,7 +288,7 @@ def test_loader_cache_edit_clears_pie_and_unique(built, tmp_path, gcc):
     src = tmp_path / "p.c"
     src.write_text("int main(void) { return 0; }\n")
     pie = str(tmp_path / "p")
-    subprocess.run([gcc, "-fPIE", "-pie", "-o", pie, str(src)], check=True)
+    compile_c(pie, "-fPIE", "-pie", str(src), compiler=gcc)
     assert elfdce.scan(pie).dynamic.is_pie_flagged
     stdcxx = subprocess.run(["g++", "-print-file-name=libstdc++.so.6"], capture_output=True,
                             text=True, check=True).stdout.strip()

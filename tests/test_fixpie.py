@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from conftest import compile_c
 
 import elfdce
 from elfdce.elf import ElfError
@@ -19,11 +20,13 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def built(tmp_path_factory, gcc):
     d = tmp_path_factory.mktemp("pie")
     pie = d / "answer"
-    subprocess.run([gcc, "-O1", "-fPIE", "-pie", "-rdynamic", "-o", str(pie),
-                    os.path.join(ROOT, "csrc", "programs", "answer.c")], check=True)
+    compile_c(str(pie), "-O1", "-fPIE", "-pie", "-rdynamic",
+              os.path.join(ROOT, "csrc", "programs", "answer.c"), compiler=gcc)
     loader = d / "dlopen_pie"
-    subprocess.run([gcc, "-O1", "-o", str(loader), os.path.join(ROOT, "csrc", "probe",
-                    "dlopen_pie.c"), "-ldl"], check=True)
+    compile_c(str(loader), "-O1",
+              os.path.join(ROOT, "csrc", "probe",
+                    "dlopen_pie.c"), "-ldl",
+              compiler=gcc)
     return str(pie), str(loader)
 
 
@@ -74,8 +77,8 @@ def test_fix_pie_is_idempotent_and_in_place(built, tmp_path):
 
 def test_fix_pie_refuses_what_is_not_a_pie(tmp_path, gcc, host_libc, versioned_lib):
     exe = tmp_path / "exe"
-    subprocess.run([gcc, "-no-pie", "-fno-pie", "-o", str(exe),
-                    os.path.join(ROOT, "csrc", "programs", "answer.c")], check=True)
+    compile_c(str(exe), "-no-pie", "-fno-pie", os.path.join(ROOT, "csrc", "programs", "answer.c"),
+              compiler=gcc)
     with pytest.raises(ElfError, match="not a PIE: EXEC"):
         fix_pie(str(exe), str(tmp_path / "o"))
     # glibc's libc.so.6: no DT_FLAGS_1 (2.36), or, linked BIND_NOW (2.41), one without DF_1_PIE

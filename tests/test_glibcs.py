@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 
 import jsonschema
 import pytest
-from conftest import run_cli
+from conftest import compile_c, run_cli
 from test_version_maps import exported, link_stub
 
 import elfdce
@@ -158,7 +157,7 @@ def test_preflight_against_each_glibc(root, tmp_path, gcc):
     src = tmp_path / "p.c"
     src.write_text("#include <stdio.h>\nint main(void) { puts(\"hi\"); return 0; }\n")
     prog = str(tmp_path / "p")
-    subprocess.run([gcc, "-fPIE", "-pie", "-o", prog, str(src)], check=True)
+    compile_c(prog, "-fPIE", "-pie", str(src), compiler=gcc)
     needs = {v.name for s in elfdce.scan(prog).undefined() if (v := s.version)}
     r = cli("preflight", *sysroot_args(root), prog)
     have = {d.name for d in elfdce.scan(libc_of(root)).version_defs}
@@ -192,7 +191,7 @@ def test_dce_completion_for_each_glibc(root):
 def test_files_that_are_not_a_glibc_are_refused(tmp_path, gcc, host_libc):
     (tmp_path / "e.c").write_text("int x;\n")
     empty = str(tmp_path / "empty.so")
-    subprocess.run([gcc, "-shared", "-nostdlib", "-o", empty, str(tmp_path / "e.c")], check=True)
+    compile_c(empty, "-shared", "-nostdlib", str(tmp_path / "e.c"), compiler=gcc)
     zlib = next((p for p in ("/lib/x86_64-linux-gnu/libz.so.1", "/usr/lib/x86_64-linux-gnu/libz.so.1")
                  if os.path.exists(p)), None)
     for bad in filter(None, ("/usr/bin/ls", zlib, empty)):

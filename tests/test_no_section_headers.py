@@ -4,9 +4,9 @@ symbols and versions (the count from DT_GNU_HASH or DT_HASH)."""
 from __future__ import annotations
 
 import os
-import subprocess
 
 import pytest
+from conftest import compile_c
 from elfcorpus import cross_libc_files
 from elfpatch import Image
 
@@ -46,10 +46,9 @@ def test_compiled_files_without_section_headers(versioned_lib, versioned_program
 def test_sysv_hash_only_library(tmp_path, gcc):
     out = tmp_path / "libsysv.so"
     src = os.path.join(ROOT, "csrc", "testlib")
-    subprocess.run(
-        [gcc, "-shared", "-fPIC", "-nostdlib", "-Wl,--hash-style=sysv", "-o", str(out),
-         os.path.join(src, "versioned.c"), f"-Wl,--version-script={src}/versioned.map"],
-        check=True)
+    compile_c(str(out), "-shared", "-fPIC", "-nostdlib", "-Wl,--hash-style=sysv",
+              os.path.join(src, "versioned.c"), f"-Wl,--version-script={src}/versioned.map",
+              compiler=gcc)
     info = read_elf(str(out))
     assert info.dynamic.has(4) and not info.dynamic.has(0x6FFFFEF5)  # DT_HASH only
     assert_fallback_agrees(str(out))

@@ -8,7 +8,7 @@ import os
 import subprocess
 
 import pytest
-from conftest import reference_file, run_cli
+from conftest import compile_c, reference_file, run_cli
 
 import elfdce
 from elfdce.exports import from_elf
@@ -34,7 +34,7 @@ elfdce_cli = run_cli
 
 def build(tmp_path, source: str, *flags: str) -> str:
     out = str(tmp_path / os.path.splitext(source)[0])
-    subprocess.run(["gcc", *CFLAGS, *flags, "-o", out, os.path.join(SRC, source)], check=True)
+    compile_c(out, *CFLAGS, *flags, os.path.join(SRC, source))
     return out
 
 
@@ -272,8 +272,8 @@ def test_diff_between_two_libraries_reports_moves(tmp_path, versioned_lib, gcc):
     (tmp_path / "new.map").write_text("V1 { global: foo; table; local: *; };\n"
                                       "V2 { } V1;\nV3 { global: foo; } V2;\n")
     new = tmp_path / "libnew.so"
-    subprocess.run([gcc, "-shared", "-fPIC", "-nostdlib", "-o", str(new), str(src),
-                    f"-Wl,--version-script={tmp_path / 'new.map'}"], check=True)
+    compile_c(str(new), "-shared", "-fPIC", "-nostdlib", str(src),
+              f"-Wl,--version-script={tmp_path / 'new.map'}", compiler=gcc)
     proc = elfdce_cli("diff", "--json", versioned_lib, str(new))
     assert proc.returncode == 1
     changes = {(c["kind"], c["name"]) for c in json.loads(proc.stdout)["changes"]}
@@ -317,12 +317,11 @@ def test_origin_in_dt_needed_is_expanded(tmp_path, gcc):
     (tmp_path / "o.c").write_text("int foo(void) { return 0; }\n")
     # a library whose soname is "$ORIGIN/lib/libo.so": a program linked with it records that
     # DT_NEEDED, as bundled programs do (a relocatable python3.12)
-    subprocess.run([gcc, "-shared", "-fPIC", "-o", str(libdir / "libo.so"), str(tmp_path / "o.c"),
-                    "-Wl,-soname,$ORIGIN/lib/libo.so"], check=True)
+    compile_c(str(libdir / "libo.so"), "-shared", "-fPIC", str(tmp_path / "o.c"),
+              "-Wl,-soname,$ORIGIN/lib/libo.so", compiler=gcc)
     (tmp_path / "p.c").write_text("extern int foo(void);\nint main(void) { return foo(); }\n")
     prog = str(tmp_path / "p")
-    subprocess.run([gcc, "-fPIE", "-pie", "-o", prog, str(tmp_path / "p.c"),
-                    str(libdir / "libo.so")], check=True)
+    compile_c(prog, "-fPIE", "-pie", str(tmp_path / "p.c"), str(libdir / "libo.so"), compiler=gcc)
     assert "$ORIGIN/lib/libo.so" in elfdce.scan(prog).needed
     assert subprocess.run([prog]).returncode == 0  # ld.so finds it
     report = json.loads(elfdce_cli("preflight", "--json", prog).stdout)

@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import HOST_LIBC, ROOT
+from conftest import HOST_LIBC, ROOT, compile_c
 from readelf_oracle import readelf_dyn_syms
 
 from elfdce.elf import read_elf, read_static_symbols
@@ -118,7 +118,7 @@ def test_header_and_cdef_describe_the_same_table(shim_dir, gcc, tmp_path):
         '#define PRINT(i, ident, name, version, dflt, cls) '
         'printf("%d %s %s %s\\n", i, name, version ? version : "-", cls);\n'
         "int main(void) { ELFDCE_SLOTS(PRINT) return 0; }\n")
-    subprocess.run([gcc, "-I", src, "-o", str(tmp_path / "slots"), str(prog)], check=True)
+    compile_c(str(tmp_path / "slots"), "-I", src, str(prog), compiler=gcc)
     lines = subprocess.run([str(tmp_path / "slots")], capture_output=True, text=True,
                            check=True).stdout.splitlines()
     assert lines == [f"{s.index} {s.name} {s.version or '-'} {s.cls}" for s in built.plan.slots]
@@ -215,17 +215,17 @@ def programs(tmp_path_factory, gcc):
     out = {}
     for name in ("shim_clock", "shim_native", "old_pthread"):
         out[name] = str(d / name)
-        subprocess.run([gcc, "-pie", "-fPIE", "-O1", "-o", out[name],
-                        os.path.join(PROGRAMS, f"{name}.c")], check=True)
+        compile_c(out[name], "-pie", "-fPIE", "-O1", os.path.join(PROGRAMS, f"{name}.c"),
+                  compiler=gcc)
     out["stripped"] = str(d / "shim_native_stripped")
     shutil.copy(out["shim_native"], out["stripped"])
     subprocess.run(["strip", out["stripped"]], check=True)
     out["rdynamic"] = str(d / "shim_native_rdynamic")
-    subprocess.run([gcc, "-pie", "-fPIE", "-rdynamic", "-O1", "-o", out["rdynamic"],
-                    os.path.join(PROGRAMS, "shim_native.c")], check=True)
+    compile_c(out["rdynamic"], "-pie", "-fPIE", "-rdynamic", "-O1",
+              os.path.join(PROGRAMS, "shim_native.c"), compiler=gcc)
     out["nopie"] = str(d / "shim_native_nopie")
-    subprocess.run([gcc, "-no-pie", "-fno-PIE", "-O1", "-o", out["nopie"],
-                    os.path.join(PROGRAMS, "shim_native.c")], check=True)
+    compile_c(out["nopie"], "-no-pie", "-fno-PIE", "-O1", os.path.join(PROGRAMS, "shim_native.c"),
+              compiler=gcc)
     return out
 
 
@@ -400,8 +400,7 @@ def test_run_cxx_exceptions_rtti_and_static_objects(full_shims, tmp_path):
 
 def test_run_keeps_the_shared_state_of_program_and_libc(full_shims, tmp_path, gcc):
     prog = str(tmp_path / "state")
-    subprocess.run([gcc, "-O1", "-fPIE", "-pie", "-o", prog,
-                    os.path.join(PROGRAMS, "shared_state.c")], check=True)
+    compile_c(prog, "-O1", "-fPIE", "-pie", os.path.join(PROGRAMS, "shared_state.c"), compiler=gcc)
     args = ["-c", "5", "-v", "operand"]
     env = dict(os.environ, TZ="UTC")
     native = subprocess.run([prog, *args], capture_output=True, text=True, timeout=60, env=env)
@@ -422,7 +421,7 @@ def test_run_failures_say_what_and_where(full_shims, tmp_path, gcc):
     src = tmp_path / "segv.c"
     src.write_text("#include <signal.h>\nint main(void) { raise(SIGSEGV); return 0; }\n")
     prog = str(tmp_path / "segv")
-    subprocess.run([gcc, "-fPIE", "-pie", "-o", prog, str(src)], check=True)
+    compile_c(prog, "-fPIE", "-pie", str(src), compiler=gcc)
     proc = elfdce_run(full_shims, prog, options=["--overrides", ""], cache=str(tmp_path))
     assert proc.returncode == 128 + 11 and f"{prog} killed by SIGSEGV" in proc.stderr
     for text, expected in (
@@ -450,7 +449,7 @@ def test_run_ends_what_the_program_leaves_running(full_shims, tmp_path, gcc):
                    "int main(void) { if (fork() == 0) { setsid(); sleep(60); return 0; }"
                    " puts(\"parent\"); return 0; }\n")
     prog = str(tmp_path / f"daemon-{os.getpid()}")
-    subprocess.run([gcc, "-fPIE", "-pie", "-o", prog, str(src)], check=True)
+    compile_c(prog, "-fPIE", "-pie", str(src), compiler=gcc)
     proc = elfdce_run(full_shims, prog, options=["--overrides", ""], cache=str(tmp_path))
     assert (proc.returncode, proc.stdout) == (0, "parent\n")
     name = os.path.basename(prog).encode()

@@ -15,7 +15,7 @@ import time
 
 import jsonschema
 import pytest
-from conftest import ROOT
+from conftest import ROOT, compile_c
 
 import elfdce
 from elfdce.policy.host import complete_policy, host_libraries, load_policy
@@ -41,8 +41,8 @@ def tree(tmp_path_factory, gcc):
     (d / "lib").mkdir()
     for name, flags in (("net_threads", ["-pie", "-fPIE"]), ("shim_native", ["-pie", "-fPIE"]),
                         ("answer", ["-no-pie", "-fno-PIE"])):
-        subprocess.run([gcc, *flags, "-O1", "-o", str(d / "bin" / name),
-                        os.path.join(PROGRAMS, f"{name}.c"), "-lpthread"], check=True)
+        compile_c(str(d / "bin" / name), *flags, "-O1", os.path.join(PROGRAMS, f"{name}.c"),
+                  "-lpthread", compiler=gcc)
     shutil.copy("/lib/x86_64-linux-gnu/libm.so.6", d / "lib" / "libm.so.6")
     (d / "lib" / "notes.txt").write_text("not ELF\n")
     (d / "lib" / "empty").write_bytes(b"")

@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 import pytest
+from conftest import compile_c
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -96,7 +97,7 @@ def old_versions_program(tmp_path_factory) -> str:
     d = tmp_path_factory.mktemp("oldver")
     src = d / "prog.c"
     src.write_text(OLD_VERSIONS_C)
-    subprocess.run(["gcc", "-O1", "-o", str(d / "prog"), str(src)], check=True)
+    compile_c(str(d / "prog"), "-O1", str(src))
     syms = {s.label for s in elfdce.scan(str(d / "prog")).symbols}
     assert "pthread_create@GLIBC_2.2.5" in syms and "sys_nerr@GLIBC_2.2.5" in syms
     return str(d / "prog")
@@ -124,8 +125,7 @@ def pthread_231_program(tmp_path_factory) -> str:
     src = d / "prog.c"
     src.write_text('#include <pthread.h>\nstatic void *run(void *a) { return a; }\n'
                    'int main(void) { pthread_t t; return pthread_create(&t, 0, run, 0); }\n')
-    subprocess.run(["gcc", "-O1", "-o", str(d / "prog"), str(src), f"-L{d}",
-                    "-Wl,--no-as-needed", "-lpthread"], check=True)
+    compile_c(str(d / "prog"), "-O1", str(src), f"-L{d}", "-Wl,--no-as-needed", "-lpthread")
     elf = elfdce.scan(str(d / "prog"))
     ref = elf.lookup("pthread_create")
     assert "libpthread.so.0" in elf.needed
@@ -364,8 +364,8 @@ def test_round_trip_through_ld(tmp_path, exports):
 def c_mkversion(tmp_path_factory) -> str:
     """csrc/mkversion/dce_mkversion.c: DCE's algorithm written in C, an independent oracle."""
     out = str(tmp_path_factory.mktemp("mkv") / "dce_mkversion")
-    subprocess.run(["gcc", "-O2", "-Wall", "-Werror", "-o", out,
-                    os.path.join(ROOT, "csrc", "mkversion", "dce_mkversion.c")], check=True)
+    compile_c(out, "-O2", "-Wall", "-Werror",
+              os.path.join(ROOT, "csrc", "mkversion", "dce_mkversion.c"))
     return out
 
 

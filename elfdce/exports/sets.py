@@ -153,7 +153,6 @@ def from_elf(elf: ElfSymbols) -> ExportSet:
     pairs = []
     unversioned = []
     seen: set[tuple[str, str]] = set()
-    new = tuple.__new__  # thousands of pairs: skip the keyword-aware constructor
     for s in elf.exports():
         v = s.version
         if v is None:
@@ -166,6 +165,6 @@ def from_elf(elf: ElfSymbols) -> ExportSet:
         seen.add((s.name, v.name))
         kind = STT_NAMES.get(s.type, str(s.type))
         size = s.size if s.type in (STT_OBJECT, STT_TLS) else 0
-        pairs.append(new(ExportPair, (s.name, v.name, not v.hidden, kind, size)))
+        pairs.append(ExportPair(s.name, v.name, not v.hidden, kind, size))
     return ExportSet(elf.soname, nodes, tuple(pairs), tuple(unversioned),
                      machine=elf.header.machine_name)
