@@ -11,7 +11,10 @@ Public API::
 
 from __future__ import annotations
 
-from .elf import ElfError, ElfSymbols, Symbol, SymbolVersion, read_elf
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .elf import ElfError, ElfSymbols, Symbol, SymbolVersion
+    from .versionmaps import build_map, compat_pairs, version_script
 
 __version__ = "0.1.0"
 
@@ -22,16 +25,26 @@ def scan(path: str, *, relocations: bool = True) -> ElfSymbols:
     Returns an immutable `ElfSymbols`; raises `ElfError` (``"PATH: problem"``) for anything
     that is not a readable ELF file. ``relocations=False`` skips decoding dynamic relocations.
     """
+    from .elf import read_elf
+
     return read_elf(path, relocations=relocations)
 
 
 def __getattr__(name: str) -> object:
-    # Kept out of the `scan` import path: loaded on first use.
-    if name in ("version_script", "compat_pairs", "build_map"):
+    # Loaded on first use. `scan` too: `python -m elfdce` imports this package before its
+    # __main__ runs, and the reader is imported where cli/scan.py has paused the collector.
+    if name in ("ElfError", "ElfSymbols", "Symbol", "SymbolVersion"):
+        from . import elf
+
+        value = getattr(elf, name)
+    elif name in ("version_script", "compat_pairs", "build_map"):
         from . import versionmaps
 
-        return getattr(versionmaps, name)
-    raise AttributeError(f"module 'elfdce' has no attribute {name!r}")
+        value = getattr(versionmaps, name)
+    else:
+        raise AttributeError(f"module 'elfdce' has no attribute {name!r}")
+    globals()[name] = value  # found directly from now on
+    return value
 
 
 __all__ = [

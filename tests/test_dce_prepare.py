@@ -13,14 +13,16 @@ import subprocess
 import sys
 
 import pytest
+import test_version_maps
 from conftest import compile_c, run_cli
-from test_version_maps import LD_SO, pthread_231_program, trace  # noqa: F401 (a fixture)
+from test_version_maps import LD_SO, trace
 
 import elfdce
 from elfdce.dce.glue import check_exports
 from elfdce.dce.host import load_host
 from elfdce.glibc.libs import FIVE
 
+pthread_231_program = test_version_maps.pthread_231_program  # the fixture, shared
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURE = os.path.join(ROOT, "tests", "dcetree")
 WAF = [sys.executable, os.path.join(ROOT, "tests", "waf_driver.py")]

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 
 from .common import add_command, fail
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    import argparse
 
 
 def configure_parser(sub: argparse._SubParsersAction) -> None:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 from .common import add_command, fail
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import argparse
-
     from ..glibc.hostcheck import HostReport
 
 

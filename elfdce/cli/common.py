@@ -37,6 +37,13 @@ def os_error(err: OSError, fallback: str | None = None) -> str:
     return f"{err.filename or fallback}: {err.strerror or err}"
 
 
+def add_policy_option(p: argparse.ArgumentParser, use: str) -> None:
+    """``--policy FILE``: any policy form elfdce reads (what `table` writes), and its ``use``."""
+    p.add_argument("--policy", metavar="FILE",
+                   help=f"an elfdce policy TSV or a DCE-style libc-ns3.h (`elfdce table` writes "
+                   f"both): {use}")
+
+
 def add_library_options(p: argparse.ArgumentParser) -> None:
     """``--sysroot DIR`` and ``--lib NAME=PATH``: where the five glibc libraries come from."""
     p.add_argument("--sysroot", metavar="DIR",

@@ -7,11 +7,11 @@ as such. Nothing depends on the clock or the terminal, so the same elfdce gives 
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import argparse
     from collections.abc import Iterator
 
 SHELLS = ("bash", "zsh")

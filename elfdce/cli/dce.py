@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import shlex
 import sys
 
 from .common import add_command, fail, os_error
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    import argparse
 
 
 def configure_parser(sub: argparse._SubParsersAction) -> None:

@@ -3,15 +3,12 @@ libraries or abilists, and which of them the policy covers."""
 
 from __future__ import annotations
 
+import argparse
 import sys
 
-from .common import add_command, fail
+from .common import add_command, add_policy_option, fail
 
 DIFF_SCHEMA_VERSION = 1  # elfdce/schemas/diff.schema.json
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    import argparse
 
 
 def configure_parser(sub: argparse._SubParsersAction) -> None:
@@ -24,8 +21,7 @@ def configure_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("old", metavar="OLD")
     p.add_argument("new", metavar="NEW")
-    p.add_argument("--policy", metavar="FILE",
-                   help="say which changed names this policy covers (default: DCE 1.12's table)")
+    add_policy_option(p, "say which changed names it covers (default: DCE 1.12's table)")
     p.add_argument("--json", action="store_true", help="JSON output")
 
 

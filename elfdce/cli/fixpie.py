@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from .common import add_command, add_patch_arguments, run_patch
+import argparse
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    import argparse
+from .common import add_command, add_patch_arguments, run_patch
 
 
 def configure_parser(sub: argparse._SubParsersAction) -> None:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 
-from .common import add_command, fail
+from .common import add_command, add_policy_option, fail
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import argparse
-
     from ..preflight import Report
 
 PREFLIGHT_SCHEMA_VERSION = 1
@@ -31,9 +30,8 @@ def configure_parser(sub: argparse._SubParsersAction) -> None:
                "       %(prog)s --tree [options] DIR [DIR ...]")
     p.add_argument("paths", nargs="+", metavar="PROGRAM",
                    help="the program (with --tree: directories)")
-    p.add_argument("--policy", metavar="FILE",
-                   help="an elfdce policy TSV or a DCE libc-ns3.h, used as it is (default: DCE "
-                   "1.12's table completed for this host, as `elfdce table` prints it)")
+    add_policy_option(p, "used as it is (default: DCE 1.12's table completed for this host, as "
+                      "`elfdce table` prints it)")
     p.add_argument("--sysroot", metavar="DIR", help="resolve libraries under DIR")
     p.add_argument("--library-path", metavar="DIRS", default="",
                    help="colon-separated directories searched like LD_LIBRARY_PATH")

@@ -5,14 +5,13 @@ from __future__ import annotations
 import gc
 import sys
 
-from ..elf import ElfError, read_elf
-
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
-    from ..elf.model import ElfSymbols
+    from ..elf import ElfError
+    from ..elf.model import ElfSymbols, Symbol
 
 FORMATS = ("table", "readelf", "json", "abilist")
 
@@ -120,7 +119,9 @@ def execute(args: argparse.Namespace | ScanArgs) -> int:
         from .tree import run
 
         return run(args, "scan", None, "scan")  # type: ignore[arg-type]
-    # Short-lived and acyclic: the cyclic collector only costs time here (~1 ms on libc.so.6).
+    # Short-lived and acyclic: the cyclic collector only costs time here, in the reader's import
+    # (one full collection) and while formatting; paused, `scan --format readelf` of libc.so.6
+    # takes ~0.6 ms less of ~24 ms (benchmarks/run.py --only peers, with __main__'s gc.freeze).
     collecting = gc.isenabled()
     gc.disable()
     try:
@@ -136,6 +137,8 @@ def _write(text: str) -> None:
 
 
 def _scan(args: argparse.Namespace | ScanArgs) -> int:
+    from ..elf import ElfError, read_elf  # imported here, the collector paused (`execute`)
+
     status = 0
     results: list[ElfSymbols | ElfError] = []
     for path in args.paths:
@@ -153,28 +156,29 @@ def _scan(args: argparse.Namespace | ScanArgs) -> int:
     for r in results:  # on stderr in every format (JSON carries the error in the document too)
         if isinstance(r, ElfError):
             print(f"elfdce: {r}", file=sys.stderr)
+    _print(args, results, [r for r in results if not isinstance(r, ElfError)], keep)
+    sys.stdout.flush()
+    return status
+
+
+def _print(args: argparse.Namespace | ScanArgs, results: list[ElfSymbols | ElfError],
+           read: list[ElfSymbols], keep: Callable[[Symbol], bool] | None) -> None:
+    """Write the sections of ``args.format``: ``read`` are the ``results`` that were read."""
     if args.format == "json":
         from ..emit.json import dumps, scan_document
 
         _write(dumps(scan_document(results, keep)))
+    elif args.format == "abilist":
+        from ..exports import from_elf
+        from ..exports.abilist import format_abilist
+
+        _write("".join(format_abilist(from_elf(r)) for r in read))
+    elif args.format == "readelf":
+        from ..emit.readelf import format_readelf
+
+        for r in read:
+            _write((f"\nFile: {r.path}\n" if len(args.paths) > 1 else "") + format_readelf(r, keep))
     else:
-        if args.format == "abilist":
-            from ..exports.abilist import format_abilist
-            from ..exports import from_elf
+        from ..emit.table import format_table
 
-            _write("".join(format_abilist(from_elf(r)) for r in results
-                           if not isinstance(r, ElfError)))
-        elif args.format == "readelf":
-            from ..emit.readelf import format_readelf
-
-            for r in results:
-                if not isinstance(r, ElfError):
-                    head = f"\nFile: {r.path}\n" if len(args.paths) > 1 else ""
-                    _write(head + format_readelf(r, keep))
-        else:
-            from ..emit.table import format_table
-
-            tables = [format_table(r, keep) for r in results if not isinstance(r, ElfError)]
-            _write("\n".join(tables))
-    sys.stdout.flush()
-    return status
+        _write("\n".join([format_table(r, keep) for r in read]))

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 
 from ..emit.words import count
-from .common import add_command, fail, library_overrides
+from .common import add_command, add_policy_option, fail, library_overrides
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import argparse
-
     from ..shim.build import ShimBuild
 
 
@@ -53,9 +52,7 @@ def _add_build_options(b: argparse.ArgumentParser) -> None:
                    "DceGlobalVariables measured from the tree given with --dce")
     b.add_argument("--dce", metavar="DCE_SRC",
                    help="with --abi dce: the ns-3-dce tree (prepared and built for this host)")
-    b.add_argument("--policy", metavar="FILE",
-                   help="an elfdce policy TSV or a DCE libc-ns3.h, used as it is (default: DCE "
-                   "1.12's table completed for the host)")
+    add_policy_option(b, "used as it is (default: DCE 1.12's table completed for the host)")
     b.add_argument("--complete", action="store_true",
                    help="complete --policy with the host rule (every other export classed)")
     b.add_argument("-o", "--output", metavar="OUT",
@@ -117,7 +114,12 @@ def execute(args: argparse.Namespace) -> int:
 def _execute_dce(args: argparse.Namespace, keys: list[str]) -> int:
     """`shim build --abi dce`: the five libraries in ns-3-dce's ABI."""
     from ..dce.host import HostError, load_host
-    from ..dce.shim import DceShimError, build_dce_shim, measure_layout, tree_definitions
+    from ..dce.shim import (
+        DceShimError,
+        build_dce_shim,
+        measure_layout,
+        tree_definitions,
+    )
     from ..dce.tree import TreeError, open_tree
 
     if not args.dce:

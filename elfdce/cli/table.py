@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 from ..emit.words import count
-from .common import add_command, add_library_options, fail, library_overrides
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    import argparse
+from .common import add_command, add_library_options, add_policy_option, fail, library_overrides
 
 TABLE_SCHEMA_VERSION = 1
 
@@ -24,8 +21,7 @@ def configure_parser(sub: argparse._SubParsersAction) -> None:
                     "policy's entries the host no longer has as they were (on "
                     "stderr).",
     )
-    p.add_argument("--policy", metavar="FILE",
-                   help="elfdce policy TSV or a DCE libc-ns3.h (default: DCE 1.12's table)")
+    add_policy_option(p, "completed for the host (default: DCE 1.12's table)")
     p.add_argument("--format", choices=("tsv", "xmacro", "json"), default="tsv",
                    help="tsv (default): elfdce's policy file; xmacro: a libc-ns3.h; json")
     add_library_options(p)

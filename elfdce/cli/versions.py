@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 
 from ..emit.words import count
@@ -9,8 +10,6 @@ from .common import add_command, add_library_options, fail, library_overrides
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import argparse
-
     from ..glibc.libs import LocatedLibrary
     from ..versionmaps import VersionMap
 

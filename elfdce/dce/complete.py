@@ -23,7 +23,7 @@ from __future__ import annotations
 from .._record import Record
 from ..exports import c_identifier, pair_label
 from ..glibc.libs import is_version_placeholder
-from ..policy.model import Policy
+from ..policy.model import Policy, PolicyEntry
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -189,12 +189,27 @@ def complete(
     of `REMOVED_DECLARATIONS` the host's headers do not declare (``undeclared``)."""
     by_name = table.by_name()
     dce_class = {n: e for n, e in by_name.items() if e.cls == "DCE"}
-    notes: list[str] = []
-    entries: dict[tuple[str, str], Entry] = {}
-    data: list[DataObject] = []
-    adapters: list[Adapter] = []
+    entries, adapters = _added_entries(host, by_name, dce_class, defs)
+    data = _data_objects(host, defs)
+    notes = _routing_notes(host, by_name, dce_class, adapters)
+    declarations = _declarations(host, undeclared)
+    machine = host.libc.elf.header.machine
+    io_init = next((p for p in host.libc.exports.pairs if p.name == "_IO_init"), None)
+    io_init_version = io_init.version if io_init and host.glibc_version() >= (2, 24) else None
+    has_hook = any(p.name == "_dl_open_hook" for p in host.libc.exports.pairs)
+    if not has_hook:
+        notes.append("_dl_open_hook: not in this libc (gone in 2.34): libns3-dce defines its "
+                     "own so DCE's assignment links; glibc no longer reads such a hook")
+    return Completion(
+        tuple(entries), tuple(data), tuple(declarations), tuple(adapters),
+        STAT_VER.get(machine, 0), MKNOD_VER.get(machine, 0), io_init_version, not has_hook,
+        tuple(notes),
+    )
 
-    # pair -> the DCE-class name defined at the same address in the same library
+
+def _aliases(host: Host, dce_class: dict[str, PolicyEntry],
+             defs: Definitions) -> dict[tuple[str, str], str]:
+    """Host pair -> the DCE-class name DCE defines at the same address in the same library."""
     alias_of: dict[tuple[str, str], str] = {}
     for lib in host.libraries:
         addrs = lib.addresses()
@@ -205,23 +220,24 @@ def complete(
         for pair, value in addrs.items():
             if value in dce_at and pair[0] != dce_at[value]:
                 alias_of.setdefault(pair, dce_at[value])
+    return alias_of
 
+
+def _added_entries(
+    host: Host, by_name: dict[str, PolicyEntry], dce_class: dict[str, PolicyEntry],
+    defs: Definitions,
+) -> tuple[list[Entry], list[Adapter]]:
+    """The table entries added for the host's function pairs DCE does not export, each routed
+    (see the module docstring), in library and pair order; the adapters they use."""
+    alias_of = _aliases(host, dce_class, defs)
     successor = {a.successor: a for a in ADAPTERS}
+    entries: dict[tuple[str, str], Entry] = {}
+    adapters: list[Adapter] = []
     for lib in host.libraries:
         defined = defs.for_library(lib.key)
-        pairs = lib.exports.pairs
-        versions_of: dict[str, list[bool]] = {}
-        for p in pairs:
-            versions_of.setdefault(p.name, []).append(p.default)
-        for p in pairs:
-            if is_version_placeholder(p.name):
+        for p in lib.exports.pairs:
+            if is_version_placeholder(p.name) or p.kind in DATA_KINDS:
                 continue  # a >= 2.34 stub's hidden marker: nothing to export or forward
-            if p.kind in DATA_KINDS:
-                if p.name not in defined:
-                    many = len(versions_of[p.name]) > 1 or not p.default
-                    data.append(DataObject(lib.key, p.name, p.version, p.default,
-                                           "TLS" if p.kind == "TLS" else "OBJECT", p.size, many))
-                continue
             key = (p.name, p.version)
             if key in entries:
                 entries[key] = entries[key]._replace(libraries=entries[key].libraries + (lib.key,))
@@ -232,9 +248,8 @@ def complete(
             ident = entry_ident(p.name, p.version)
             adapter = successor.get(p.name)
             if key in alias_of:
-                dce_name = alias_of[key]
                 entries[key] = Entry(ident, p.name, p.version, p.default, "dce",
-                                     "dce_" + by_name[dce_name].name, (lib.key,))
+                                     "dce_" + by_name[alias_of[key]].name, (lib.key,))
             elif (adapter is not None and adapter.predecessor in dce_class
                   and adapter.predecessor in defined and p.name not in defined):
                 if adapter not in adapters:
@@ -243,7 +258,31 @@ def complete(
                                      f"elfdce_dce_{adapter.successor}", (lib.key,))
             else:
                 entries[key] = Entry(ident, p.name, p.version, p.default, "native", "", (lib.key,))
+    return list(entries.values()), adapters
 
+
+def _data_objects(host: Host, defs: Definitions) -> list[DataObject]:
+    """Storage for each host data pair the replacement of its library does not define."""
+    data: list[DataObject] = []
+    for lib in host.libraries:
+        defined = defs.for_library(lib.key)
+        versions: dict[str, int] = {}
+        for p in lib.exports.pairs:
+            versions[p.name] = versions.get(p.name, 0) + 1
+        for p in lib.exports.pairs:
+            if is_version_placeholder(p.name) or p.kind not in DATA_KINDS or p.name in defined:
+                continue
+            many = versions[p.name] > 1 or not p.default
+            data.append(DataObject(lib.key, p.name, p.version, p.default,
+                                   "TLS" if p.kind == "TLS" else "OBJECT", p.size, many))
+    return data
+
+
+def _routing_notes(host: Host, by_name: dict[str, PolicyEntry],
+                   dce_class: dict[str, PolicyEntry], adapters: list[Adapter]) -> list[str]:
+    """What the completion could not route to DCE: successors of DCE-class functions DCE's
+    libraries do not define, DCE-class names the host has only compat versions of."""
+    notes = []
     for a in ADAPTERS:
         if a.predecessor in dce_class and a not in adapters and host.exports_name(a.successor):
             if a.successor in by_name:
@@ -251,7 +290,7 @@ def complete(
             notes.append(f"{a.successor}: successor of DCE-class {a.predecessor}, not routed "
                          f"(DCE's libraries do not define {a.predecessor})")
     compat_only_dce = sorted(
-        n for n, e in dce_class.items()
+        n for n in dce_class
         if any(p.name == n for lib in host.libraries for p in lib.exports.pairs)
         and not any(p.name == n and p.default for lib in host.libraries for p in lib.exports.pairs)
     )
@@ -259,7 +298,11 @@ def complete(
         if not any(a.predecessor == n for a in adapters):
             notes.append(f"{n}: DCE-class, only compat versions on this host: programs built "
                          "here call its successor, which runs on the host")
+    return notes
 
+
+def _declarations(host: Host, undeclared: frozenset[str]) -> list[Declaration]:
+    """The `REMOVED_DECLARATIONS` the host's headers lack, bound to the host's version."""
     declarations = []
     for name, text, is_data in REMOVED_DECLARATIONS:
         if name not in undeclared:
@@ -269,16 +312,4 @@ def complete(
             continue
         best = next((p for p in found if p.default), found[-1])
         declarations.append(Declaration(name, text, best.version, best.default, is_data))
-
-    machine = host.libc.elf.header.machine
-    io_init = next((p for p in host.libc.exports.pairs if p.name == "_IO_init"), None)
-    io_init_version = io_init.version if io_init and host.glibc_version() >= (2, 24) else None
-    has_hook = any(p.name == "_dl_open_hook" for p in host.libc.exports.pairs)
-    if not has_hook:
-        notes.append("_dl_open_hook: not in this libc (gone in 2.34): libns3-dce defines its "
-                     "own so DCE's assignment links; glibc no longer reads such a hook")
-    return Completion(
-        tuple(entries.values()), tuple(data), tuple(declarations), tuple(adapters),
-        STAT_VER.get(machine, 0), MKNOD_VER.get(machine, 0), io_init_version, not has_hook,
-        tuple(notes),
-    )
+    return declarations

@@ -33,6 +33,10 @@ from .generate import GenerateError, probe_definitions, recorded_inputs
 from .host import Host
 from .tree import DceTree
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
 # DCE's struct Libc ends with typed fields for the functions libc.cc writes by hand.
 TYPED_FIELDS = ("strpbrk", "strstr", "vsnprintf")
 # struct DceGlobalVariables field -> the data object whose address it carries.
@@ -102,49 +106,18 @@ def measure_layout(tree: DceTree) -> Layout:
     cxx, flags = _inputs(tree)
     base = [*cxx, *flags, "-w", "-DLIBSETUP=libc_setup", "-I", tree.model]
     with tempfile.TemporaryDirectory(prefix="elfdce-layout-") as tmp:
-        typed = []
-        for name in TYPED_FIELDS:
-            src = os.path.join(tmp, "t.cc")
-            with open(src, "w") as f:
-                f.write(f'#include "libc.h"\n#include <stddef.h>\n'
-                        f"unsigned long x = offsetof (struct Libc, {name}_fn);\n")
-            if _compile([*base, "-fsyntax-only", src], "probing struct Libc").returncode == 0:
-                typed.append(name)
-        gfields = []
-        for name in GLOBALS:
-            src = os.path.join(tmp, "g.cc")
-            with open(src, "w") as f:
-                f.write('#include <stdio.h>\n#include "dce-global-variables.h"\n#include <stddef.h>\n'
-                        f"unsigned long x = offsetof (struct DceGlobalVariables, {name});\n")
-            if _compile([*base, "-fsyntax-only", src], "probing DceGlobalVariables").returncode == 0:
-                gfields.append(name)
-        entry = "#define {m}(...) ELFDCE_FIRST (__VA_ARGS__)"
-        redefine = "\n".join([
-            "#define ELFDCE_FIRST(a, ...) ELFDCE_ITEM (a)",
-            "#define DCE(name) ELFDCE_ITEM (name)",
-            "#define DCET(rtype, name) ELFDCE_ITEM (name)",
-            "#define NATIVET(rtype, name) ELFDCE_ITEM (name)",
-            entry.format(m="DCE_EXPLICIT"), entry.format(m="NATIVE_EXPLICIT"),
-        ])
+        typed = _compiling(base, os.path.join(tmp, "t.cc"), TYPED_FIELDS,
+                           '#include "libc.h"\n#include <stddef.h>\n'
+                           "unsigned long x = offsetof (struct Libc, {name}_fn);\n",
+                           "probing struct Libc")
+        gfields = _compiling(base, os.path.join(tmp, "g.cc"), GLOBALS,
+                             '#include <stdio.h>\n#include "dce-global-variables.h"\n'
+                             "#include <stddef.h>\n"
+                             "unsigned long x = offsetof (struct DceGlobalVariables, {name});\n",
+                             "probing DceGlobalVariables")
         src = os.path.join(tmp, "layout.cc")
         with open(src, "w") as f:
-            f.write("\n".join([
-                "#include <stdio.h>", '#include "libc.h"', '#include "dce-global-variables.h"',
-                "#include <stddef.h>", 'extern "C" {',
-                "extern const unsigned long elfdce_layout[];",
-                "const unsigned long elfdce_layout[] = { sizeof (struct Libc),",
-                "#define ELFDCE_ITEM(name) offsetof (struct Libc, name ## _fn),", redefine,
-                '#include "libc-ns3.h"',
-                *[f"offsetof (struct Libc, {t}_fn)," for t in typed],
-                "sizeof (struct DceGlobalVariables),",
-                *[f"offsetof (struct DceGlobalVariables, {g})," for g in gfields],
-                "0 };",
-                "#undef ELFDCE_ITEM",
-                "extern const char elfdce_layout_names[];",
-                'const char elfdce_layout_names[] = ""',
-                '#define ELFDCE_ITEM(name) #name "\\n"', redefine,
-                '#include "libc-ns3.h"',
-                ";", "}", ""]))
+            f.write(_layout_probe(typed, gfields))
         obj = os.path.join(tmp, "layout.o")
         r = _compile([*base, "-c", src, "-o", obj], "measuring struct Libc")
         if r.returncode != 0:
@@ -152,6 +125,55 @@ def measure_layout(tree: DceTree) -> Layout:
             raise DceShimError(f"measuring struct Libc of {tree.model} failed:\n{tail}")
         values = _object_bytes(obj, "elfdce_layout")
         names = _object_bytes(obj, "elfdce_layout_names").decode().split("\n")[:-1]
+    return _decode_layout(values, names, typed, gfields)
+
+
+def _compiling(base: list[str], src: str, names: Iterable[str], code: str,
+               what: str) -> list[str]:
+    """The ``names`` for which ``code`` (``{name}`` replaced) compiles, written to ``src``."""
+    found = []
+    for name in names:
+        with open(src, "w") as f:
+            f.write(code.replace("{name}", name))
+        if _compile([*base, "-fsyntax-only", src], what).returncode == 0:
+            found.append(name)
+    return found
+
+
+def _layout_probe(typed: list[str], gfields: list[str]) -> str:
+    """C++ that stores the size and field offsets of struct Libc (the table's entries, then the
+    ``typed`` fields) and of struct DceGlobalVariables (``gfields``), and the entries' names."""
+    entry = "#define {m}(...) ELFDCE_FIRST (__VA_ARGS__)"
+    redefine = "\n".join([
+        "#define ELFDCE_FIRST(a, ...) ELFDCE_ITEM (a)",
+        "#define DCE(name) ELFDCE_ITEM (name)",
+        "#define DCET(rtype, name) ELFDCE_ITEM (name)",
+        "#define NATIVET(rtype, name) ELFDCE_ITEM (name)",
+        entry.format(m="DCE_EXPLICIT"), entry.format(m="NATIVE_EXPLICIT"),
+    ])
+    return "\n".join([
+        "#include <stdio.h>", '#include "libc.h"', '#include "dce-global-variables.h"',
+        "#include <stddef.h>", 'extern "C" {',
+        "extern const unsigned long elfdce_layout[];",
+        "const unsigned long elfdce_layout[] = { sizeof (struct Libc),",
+        "#define ELFDCE_ITEM(name) offsetof (struct Libc, name ## _fn),", redefine,
+        '#include "libc-ns3.h"',
+        *[f"offsetof (struct Libc, {t}_fn)," for t in typed],
+        "sizeof (struct DceGlobalVariables),",
+        *[f"offsetof (struct DceGlobalVariables, {g})," for g in gfields],
+        "0 };",
+        "#undef ELFDCE_ITEM",
+        "extern const char elfdce_layout_names[];",
+        'const char elfdce_layout_names[] = ""',
+        '#define ELFDCE_ITEM(name) #name "\\n"', redefine,
+        '#include "libc-ns3.h"',
+        ";", "}", ""])
+
+
+def _decode_layout(values: bytes, names: list[str], typed: list[str],
+                   gfields: list[str]) -> Layout:
+    """The `Layout` from the probe's stored values; DceShimError when either struct has fields
+    elfdce does not know."""
     width = 8
     ints = [int.from_bytes(values[i:i + width], "little") for i in range(0, len(values), width)]
     size, rest = ints[0], ints[1:]
@@ -245,34 +267,42 @@ def plan_dce_shim(tree: DceTree, key: str, host: Host, layout: Layout,
             value = addresses.get((p.name, p.version), -1)
             label = storage_at.setdefault(value, f"__elfdce_data_{len(storage_at)}")
             exports.append(Export(p, "data", 0, "", label))
-            continue
-        if p.kind not in FUNCTION_KINDS:
+        elif p.kind not in FUNCTION_KINDS:
             excluded.append((p.label, f"symbol type {p.kind}"))
-            continue
-        ident = entry_ident(p.name, p.version)
-        if ident in layout.fields:
-            exports.append(Export(p, "slot", layout.fields[ident], "", ""))
-        elif p.name in slot_of:
-            exports.append(Export(p, "slot", slot_of[p.name], "", ""))
-        elif p.name in HAND_WRITTEN and p.name in defined:
-            how, arg = HAND_WRITTEN[p.name]
-            if how == "typed" and arg in layout.fields:
-                exports.append(Export(p, "slot", layout.fields[arg], "", ""))
-            elif how == "slot-of" and _slot_of_name(arg, slot_of, layout, host) is not None:
-                exports.append(Export(p, "slot", _slot_of_name(arg, slot_of, layout, host) or 0,
-                                      "", ""))
-            elif how == "c" and "vsnprintf" in layout.fields:
-                exports.append(Export(p, "c", 0, arg, ""))
-            else:
-                excluded.append((p.label, f"written by hand in DCE; {arg} not in struct Libc"))
         else:
-            excluded.append((p.label, "neither in the table nor in its completion (prepare the "
-                                      "tree and build it for this host)"))
+            export = _function_export(p, slot_of, defined, layout, host)
+            if isinstance(export, str):
+                excluded.append((p.label, export))
+            else:
+                exports.append(export)
     everywhere = {p.name for other in host.libraries for p in other.exports.pairs}
     unbacked = tuple(sorted(e.name for e in table.table()
                             if e.name in layout.fields and not set(e.names) & everywhere))
     return DceShimPlan(BY_KEY[key], layout, tuple(exports), tuple(excluded), lib.exports,
                        unbacked)
+
+
+def _function_export(p: ExportPair, slot_of: dict[str, int], defined: frozenset[str],
+                     layout: Layout, host: Host) -> Export | str:
+    """How the shim exports the function pair ``p`` (``slot_of``: the field of each name of
+    DCE's table), or why it does not."""
+    ident = entry_ident(p.name, p.version)
+    if ident in layout.fields:
+        return Export(p, "slot", layout.fields[ident], "", "")
+    if p.name in slot_of:
+        return Export(p, "slot", slot_of[p.name], "", "")
+    if p.name not in HAND_WRITTEN or p.name not in defined:
+        return ("neither in the table nor in its completion (prepare the tree and build it for "
+                "this host)")
+    how, arg = HAND_WRITTEN[p.name]
+    if how == "typed" and arg in layout.fields:
+        return Export(p, "slot", layout.fields[arg], "", "")
+    field = _slot_of_name(arg, slot_of, layout, host) if how == "slot-of" else None
+    if field is not None:
+        return Export(p, "slot", field, "", "")
+    if how == "c" and "vsnprintf" in layout.fields:
+        return Export(p, "c", 0, arg, "")
+    return f"written by hand in DCE; {arg} not in struct Libc"
 
 
 def _slot_of_name(name: str, slot_of: dict[str, int], layout: Layout, host: Host) -> int | None:
@@ -290,8 +320,25 @@ def _slot_of_name(name: str, slot_of: dict[str, int], layout: Layout, host: Host
 def sources(plan: DceShimPlan, arch: str, directory: str) -> ShimSources:
     """Write the shim's sources: one C file (setup, hand-written functions) that includes the
     assembly (trampolines through the struct copy, data storage), and the version script."""
-    key = plan.library.key
-    base = f"{key}-ns3"
+    base = f"{plan.library.key}-ns3"
+    asm, c_funcs = _assembly(plan, arch, base)
+    globals_code = _globals_setup(plan) if plan.library.key == "libc" else []
+    c = _c_source(plan, arch, base, c_funcs, globals_code)
+    ns3 = f"{NS3_VERSION} {{\nglobal:\n\t{plan.library.setup};\n}};\n"
+    texts = {f"{base}.c": "\n".join(c), f"{base}.s": "\n".join(asm) + "\n",
+             f"{base}.version": exact_script(plan.export_set(), ns3)}
+    for name in (f"arch-{arch}.s", "common.s"):
+        with open(os.path.join(csrc_dir(), "shim", name), encoding="utf-8") as f:
+            texts[name] = f.read()
+    os.makedirs(directory, exist_ok=True)
+    for name, text in texts.items():
+        write_atomic(os.path.join(directory, name), text.encode("utf-8", "surrogateescape"))
+    return ShimSources(directory, os.path.join(directory, f"{base}.c"), tuple(sorted(texts)), arch)
+
+
+def _assembly(plan: DceShimPlan, arch: str, base: str) -> tuple[list[str], list[str]]:
+    """The lines of ``<base>.s`` (a trampoline per slot export, storage per data object), and
+    the C definitions of the exports written in C."""
     symver = {(p.name, p.version) for p in plan.export_set().symver_pairs()}
     asm = [f'\t.include "arch-{arch}.s"', '\t.include "common.s"',
            f'\tELFDCE_TRAP "elfdce {base}.so: a slot DCE never filled was called\\n"',
@@ -317,25 +364,35 @@ def sources(plan: DceShimPlan, arch: str, directory: str) -> ShimSources:
         asm.append(f"\t.globl {sym}")
         if sym != p.name:
             asm.append(f"\t.symver {sym}, {p.label}")
-    globals_code = []
-    if key == "libc":
-        data = {e.pair.name: e.storage for e in plan.exports if e.how == "data"}
-        setup_field = plan.layout.fields.get("dce_global_variables_setup")
-        if setup_field is None:
-            raise DceShimError("struct Libc has no dce_global_variables_setup entry")
-        globals_code.append(f"  unsigned char globals[{plan.layout.globals_size}];")
-        globals_code.append(f"  for (i = 0; i < {plan.layout.globals_size}; i++) globals[i] = 0;")
-        for field, offset in plan.layout.globals.items():
-            label = data.get(GLOBALS[field])
-            if label is None:
-                raise DceShimError(f"the host libc has no {GLOBALS[field]} for {field}")
-            globals_code.append(f"  {{ extern char {label}[] __attribute__ ((visibility (\"hidden\")));"
-                                f" void *a = {label}; unsigned char *b = (unsigned char *) &a;"
-                                f" for (unsigned long k = 0; k < sizeof a; k++)"
-                                f" globals[{offset} + k] = b[k]; }}")
-        globals_code.append(f"  ((void (*) (void *)) __elfdce_slots[{setup_field // 8}]) (globals);")
+    return asm, c_funcs
+
+
+def _globals_setup(plan: DceShimPlan) -> list[str]:
+    """C statements of libc's setup that hand DCE the addresses of the data objects
+    (``struct DceGlobalVariables``, through the table's ``dce_global_variables_setup``)."""
+    data = {e.pair.name: e.storage for e in plan.exports if e.how == "data"}
+    setup_field = plan.layout.fields.get("dce_global_variables_setup")
+    if setup_field is None:
+        raise DceShimError("struct Libc has no dce_global_variables_setup entry")
+    code = [f"  unsigned char globals[{plan.layout.globals_size}];",
+            f"  for (i = 0; i < {plan.layout.globals_size}; i++) globals[i] = 0;"]
+    for field, offset in plan.layout.globals.items():
+        label = data.get(GLOBALS[field])
+        if label is None:
+            raise DceShimError(f"the host libc has no {GLOBALS[field]} for {field}")
+        code.append(f"  {{ extern char {label}[] __attribute__ ((visibility (\"hidden\")));"
+                    f" void *a = {label}; unsigned char *b = (unsigned char *) &a;"
+                    f" for (unsigned long k = 0; k < sizeof a; k++)"
+                    f" globals[{offset} + k] = b[k]; }}")
+    code.append(f"  ((void (*) (void *)) __elfdce_slots[{setup_field // 8}]) (globals);")
+    return code
+
+
+def _c_source(plan: DceShimPlan, arch: str, base: str, c_funcs: list[str],
+              globals_code: list[str]) -> list[str]:
+    """The lines of ``<base>.c``: the functions written in C, then DCE's setup entry."""
     vsn = plan.layout.fields.get("vsnprintf")
-    c = [
+    return [
         f"/* Generated by elfdce: {plan.library.soname} in ns-3-dce's ABI ({base}.so). */",
         f"#if !({'defined(__x86_64__)' if arch == 'x86_64' else 'defined(__aarch64__)'})",
         f'#error "these sources were generated for {arch}"', "#endif",
@@ -357,16 +414,6 @@ def sources(plan: DceShimPlan, arch: str, directory: str) -> ShimSources:
         "}",
         f'__asm__ (".pushsection .text\\n.include \\"{base}.s\\"\\n.popsection");', "",
     ]
-    ns3 = f"{NS3_VERSION} {{\nglobal:\n\t{plan.library.setup};\n}};\n"
-    texts = {f"{base}.c": "\n".join(c), f"{base}.s": "\n".join(asm) + "\n",
-             f"{base}.version": exact_script(plan.export_set(), ns3)}
-    for name in (f"arch-{arch}.s", "common.s"):
-        with open(os.path.join(csrc_dir(), "shim", name), encoding="utf-8") as f:
-            texts[name] = f.read()
-    os.makedirs(directory, exist_ok=True)
-    for name, text in texts.items():
-        write_atomic(os.path.join(directory, name), text.encode("utf-8", "surrogateescape"))
-    return ShimSources(directory, os.path.join(directory, f"{base}.c"), tuple(sorted(texts)), arch)
 
 
 def build_dce_shim(tree: DceTree, key: str, host: Host, layout: Layout, output: str, *,

@@ -15,6 +15,7 @@ ELFDATA2MSB = 2
 EV_CURRENT = 1
 ELFOSABI_NONE = 0
 ELFOSABI_GNU = 3
+ELFOSABI_SOLARIS = 6
 ELFOSABI_FREEBSD = 9
 
 OSABI_NAMES = {
@@ -99,6 +100,7 @@ PT_NAMES = {
     PT_GNU_PROPERTY: "GNU_PROPERTY",
 }
 PF_X, PF_W, PF_R = 1, 2, 4
+PN_XNUM = 0xFFFF  # e_phnum: the count is in section 0's sh_info
 
 # d_tag
 DT_NULL = 0

@@ -2,30 +2,30 @@
 
 from __future__ import annotations
 
-from array import array
-from bisect import bisect_right
-
 from .._record import Record
 from .constants import (
     COPY_AND_IRELATIVE,
     DF_1_PIE,
-
     ET_NAMES,
     MACHINE_NAMES,
     SHN_ABS,
     SHN_UNDEF,
+    STB_LOCAL,
     STB_NAMES,
     STT_FUNC,
     STT_GNU_IFUNC,
     STT_NAMES,
     STT_OBJECT,
     STT_TLS,
+    STV_DEFAULT,
     STV_NAMES,
+    STV_PROTECTED,
     VER_FLG_BASE,
 )
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from array import array
     from collections.abc import Iterator
 
 
@@ -256,8 +256,8 @@ class Symbol(Record):
         """Defined, visible to other objects, and not a version marker."""
         return (
             self.shndx != SHN_UNDEF
-            and self.info >> 4 != 0
-            and self.other & 0x3 in (0, 3)
+            and self.info >> 4 != STB_LOCAL
+            and self.other & 0x3 in (STV_DEFAULT, STV_PROTECTED)
             and not self.is_version_marker
         )
 
@@ -293,14 +293,13 @@ class Relocations:
     """The dynamic relocations of a file: a read-only sequence of `Relocation`, kept as arrays
     (about the size of the tables in the file; one record each would take about 8 times it)."""
 
-    __slots__ = ("_tables", "_starts", "_offsets", "_types", "_symbols", "_addends")
+    __slots__ = ("_tables", "_offsets", "_types", "_symbols", "_addends")
 
     def __init__(
         self, tables: list[tuple[str, int, bool]], offsets: array, types: array,
         symbols: array, addends: array,
     ) -> None:
         self._tables = tables  # (table name, index of its first entry, has addends), in order
-        self._starts = [first for _, first, _ in tables]
         self._offsets, self._types, self._symbols, self._addends = offsets, types, symbols, addends
 
     def __len__(self) -> int:
@@ -311,7 +310,8 @@ class Relocations:
             i += len(self)
         if not 0 <= i < len(self):
             raise IndexError("relocation index out of range")
-        table, _, rela = self._tables[bisect_right(self._starts, i) - 1]
+        # the last table starting at or before i (three at most: no bisect, nor its import)
+        table, _, rela = next(t for t in reversed(self._tables) if t[1] <= i)
         return Relocation(table, self._offsets[i], self._types[i], self._symbols[i],
                           self._addends[i] if rela else None)
 
@@ -385,15 +385,19 @@ class ElfSymbols(Record):
         return tuple(v for v in self.version_defs if not v.is_base)
 
     def lookup(self, name: str, version: str | None = None) -> Symbol | None:
-        """The symbol ``name`` (at ``version`` if given), preferring a definition; or None."""
-        found = None
+        """The definition of ``name`` at ``version``; without a version, its default-version
+        (or unversioned) definition, so a name with compat versions only (glibc's
+        ``__secure_getenv``) gives None unless its version is asked for. Where the file does
+        not define it, its import of that name (at that version); else None."""
+        imported = None
         for s in self.symbols:
-            if s.name == name and (version is None or s.version_name == version):
-                if s.shndx != SHN_UNDEF and (s.version is None or not s.version.hidden):
-                    return s
-                if found is None or (found.shndx == SHN_UNDEF and s.shndx != SHN_UNDEF):
-                    found = s
-        return found
+            if s.name != name or (version is not None and s.version_name != version):
+                continue
+            if s.shndx == SHN_UNDEF:
+                imported = imported or s
+            elif version is not None or s.version is None or not s.version.hidden:
+                return s
+        return imported
 
     def section(self, name: str) -> Section | None:
         """The first section called ``name``, or None."""

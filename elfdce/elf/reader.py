@@ -7,13 +7,13 @@ exception. Only the regions that are needed are copied out of the mapping.
 
 from __future__ import annotations
 
+import _struct as struct  # the C module itself: struct.py only re-exports it (~0.2 ms a start)
 import gc
 import mmap
 import os
 import stat
-import struct
 import sys
-from array import array
+from itertools import repeat
 
 from . import constants as C
 from .errors import ElfError
@@ -34,10 +34,21 @@ from .model import (
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from array import array
     from collections.abc import Iterator
     from typing import Literal
 
+# Records built by position, without a call of Record.__new__ (benchmarks/run.py --only
+# inprocess): the symbols of `_build_symbols` 0.65 ms of 2.55 on libc.so.6; the others 5-13% of
+# a small library's parse (libpthread, librt, libdl: 0.01-0.03 ms of ~0.2 ms).
 _new = tuple.__new__
+
+# What decoding raises only through a bug of ours (every read is bounds-checked first). The C
+# module defines `error`; typeshed declares it in struct.pyi only.
+_BUGS = (
+    struct.error,  # type: ignore[attr-defined]
+    IndexError, KeyError, ValueError, OverflowError, MemoryError,
+)
 
 INTERNAL_ERROR = "elfdce could not parse this file (internal error, please report it)"
 
@@ -48,7 +59,7 @@ class _Layout:
     __slots__ = (
         "bo", "is64", "ehdr", "shdr", "phdr", "dyn", "sym", "rel", "rela", "word", "half",
         "shdr_size", "phdr_size", "dyn_size", "sym_size", "rel_size", "rela_size", "addr_size",
-        "sym_order",
+        "sym_columns",
     )
 
     def __init__(self, is64: bool, little: bool) -> None:
@@ -64,6 +75,9 @@ class _Layout:
             self.rel = struct.Struct(bo + "QQ")
             self.rela = struct.Struct(bo + "QQq")
             self.addr_size = 8
+            # (code, first, step) of name, value, size, info, other, shndx in a 24-byte entry
+            self.sym_columns: tuple[tuple[Literal["B", "H", "I", "Q"], int, int], ...] = (
+                ("I", 0, 6), ("Q", 1, 3), ("Q", 2, 3), ("B", 4, 24), ("B", 5, 24), ("H", 3, 12))
         else:
             self.ehdr = struct.Struct(bo + "HHIIIIIHHHHHH")
             self.shdr = struct.Struct(bo + "IIIIIIIIII")
@@ -73,6 +87,8 @@ class _Layout:
             self.rel = struct.Struct(bo + "II")
             self.rela = struct.Struct(bo + "IIi")
             self.addr_size = 4
+            self.sym_columns = (("I", 0, 4), ("I", 1, 4), ("I", 2, 4), ("B", 12, 16),
+                                ("B", 13, 16), ("H", 7, 8))  # of a 16-byte entry
         self.word = struct.Struct(bo + "I")
         self.half = struct.Struct(bo + "H")
         self.shdr_size = self.shdr.size
@@ -83,7 +99,6 @@ class _Layout:
         self.rela_size = self.rela.size
 
 
-_VERDEF = struct.Struct("HHHHIII")  # byte order added per file
 _LAYOUTS: dict[tuple[bool, bool], _Layout] = {}
 
 
@@ -194,7 +209,7 @@ def read_static_symbols(path: str | os.PathLike[str]) -> tuple[Symbol, ...]:
         data = p._section_bytes(symtab, "symbol table")
         strtab = p._section_bytes(p._linked(symtab), "string table")
         return p._build_symbols(data, len(data) // p.lay.sym_size, strtab, None, (), ())
-    except (struct.error, IndexError, KeyError, ValueError, OverflowError, MemoryError) as exc:
+    except _BUGS as exc:
         raise f.fail(f"{INTERNAL_ERROR} ({type(exc).__name__}: {exc})") from None
     finally:
         if isinstance(f.data, mmap.mmap):
@@ -203,13 +218,14 @@ def read_static_symbols(path: str | os.PathLike[str]) -> tuple[Symbol, ...]:
 
 def _parse(f: _File, relocations: bool) -> ElfSymbols:
     # The parse allocates thousands of small acyclic tuples; pausing the cyclic collector
-    # meanwhile saves ~0.8 ms of ~3 ms on libc.so.6 (its generation-0 passes find nothing here).
+    # meanwhile (its passes find nothing here) saves ~0.34 ms of ~2.15 ms on libc.so.6 and
+    # ~0.87 ms of ~5.5 ms on libstdc++ (benchmarks/run.py --only inprocess).
     collecting = gc.isenabled()
     if collecting:
         gc.disable()
     try:
         return _Parser(f).parse(relocations)
-    except (struct.error, IndexError, KeyError, ValueError, OverflowError, MemoryError) as exc:
+    except _BUGS as exc:
         # Every read is bounds-checked first, so this is a bug of ours: still one clean line for
         # the user, and the fuzz tests fail on this wording.
         raise f.fail(f"{INTERNAL_ERROR} ({type(exc).__name__}: {exc})") from None
@@ -219,7 +235,8 @@ def _parse(f: _File, relocations: bool) -> ElfSymbols:
 
 
 class _Parser:
-    __slots__ = ("f", "lay", "header", "sections", "segments", "shstr")
+    # tags: the first value of each dynamic tag, for every lookup after `_dynamic` built it
+    __slots__ = ("f", "lay", "header", "sections", "segments", "tags")
 
     def __init__(self, f: _File) -> None:
         self.f = f
@@ -243,21 +260,18 @@ class _Parser:
                 source = "sections"
                 dynsym_name = dynsym.name
                 symbols, verdefs, verneeds = self._symbols_from_sections(dynsym)
-        elif dynamic is not None and dynamic.has(C.DT_SYMTAB):
+        elif C.DT_SYMTAB in self.tags:
             source = "dynamic"
-            symbols, verdefs, verneeds = self._symbols_from_dynamic(dynamic, dynstr_for_dynamic)
+            symbols, verdefs, verneeds = self._symbols_from_dynamic(dynstr_for_dynamic)
         else:
             source = "none"
         relocs = None
         if want_relocations:
-            relocs = self._relocations(dynamic, len(symbols))
-        return _new(
-            ElfSymbols,
-            (
-                f.path, header, sections, segments, dynamic, symbols, verdefs, verneeds,
-                relocs, source, dynsym_name,
-            ),
-        )
+            relocs = self._relocations(len(symbols))
+        return _new(ElfSymbols, (
+            f.path, header, sections, segments, dynamic, symbols, verdefs, verneeds, relocs,
+            source, dynsym_name,
+        ))
 
     def _header(self) -> ElfHeader:
         f = self.f
@@ -275,14 +289,11 @@ class _Parser:
         f.check(16, lay.ehdr.size, "ELF header")
         (e_type, e_machine, e_version, e_entry, e_phoff, e_shoff, e_flags, e_ehsize,
          e_phentsize, e_phnum, e_shentsize, e_shnum, e_shstrndx) = lay.ehdr.unpack_from(f.data, 16)
-        return _new(
-            ElfHeader,
-            (
-                64 if lay.is64 else 32, ei_data == C.ELFDATA2LSB, ident[7], ident[8], e_type,
-                e_machine, e_version, e_entry, e_phoff, e_shoff, e_flags, e_ehsize, e_phentsize,
-                e_phnum, e_shentsize, e_shnum, e_shstrndx,
-            ),
-        )
+        return _new(ElfHeader, (
+            64 if lay.is64 else 32, ei_data == C.ELFDATA2LSB, ident[7], ident[8], e_type,
+            e_machine, e_version, e_entry, e_phoff, e_shoff, e_flags, e_ehsize, e_phentsize,
+            e_phnum, e_shentsize, e_shnum, e_shstrndx,
+        ))
 
     def _sections(self, h: ElfHeader) -> tuple[Section, ...]:
         f, lay = self.f, self.lay
@@ -329,7 +340,7 @@ class _Parser:
         count = h.phnum
         if h.phoff == 0 or count == 0:
             return ()
-        if count == 0xFFFF and self.sections:  # PN_XNUM: the count is in section 0's sh_info
+        if count == C.PN_XNUM and self.sections:  # the count is in section 0's sh_info
             count = self.sections[0].info
         if h.phentsize != lay.phdr_size:
             raise f.fail(f"program header size {h.phentsize} (expected {lay.phdr_size})")
@@ -365,6 +376,8 @@ class _Parser:
     def _dynamic(self) -> tuple[Dynamic | None, bytes | None]:
         """Entries from PT_DYNAMIC (what the loader reads), else from the SHT_DYNAMIC section."""
         f, lay = self.f, self.lay
+        tags: dict[int, int] = {}
+        self.tags = tags
         pt = next((p for p in self.segments if p.type == C.PT_DYNAMIC), None)
         sec = next((s for s in self.sections if s.type == C.SHT_DYNAMIC), None)
         if pt is not None:
@@ -381,11 +394,9 @@ class _Parser:
         for i in range(n):
             tag, val = lay.dyn.unpack_from(f.data, off + i * lay.dyn_size)
             entries.append(_new(DynamicEntry, (tag, val)))
+            tags.setdefault(tag, val)
             if tag == C.DT_NULL:
                 break
-        tags: dict[int, int] = {}
-        for e in entries:
-            tags.setdefault(e.tag, e.value)
         strtab: bytes | None = None
         if sec is not None and sec.type == C.SHT_DYNAMIC and 0 < sec.link < len(self.sections):
             link = self.sections[sec.link]
@@ -406,11 +417,8 @@ class _Parser:
         soname = string(C.DT_SONAME, tags[C.DT_SONAME]) if C.DT_SONAME in tags else None
         rpath = string(C.DT_RPATH, tags[C.DT_RPATH]) if C.DT_RPATH in tags else None
         runpath = string(C.DT_RUNPATH, tags[C.DT_RUNPATH]) if C.DT_RUNPATH in tags else None
-        dyn = _new(
-            Dynamic,
-            (tuple(entries), soname, needed, rpath, runpath, tags.get(C.DT_FLAGS, 0),
-             tags.get(C.DT_FLAGS_1, 0)),
-        )
+        dyn = _new(Dynamic, (tuple(entries), soname, needed, rpath, runpath,
+                             tags.get(C.DT_FLAGS, 0), tags.get(C.DT_FLAGS_1, 0)))
         return dyn, strtab
 
     # -- symbols ---------------------------------------------------------------------------
@@ -450,13 +458,10 @@ class _Parser:
         return self._build_symbols(symdata, count, strtab, versym, verdefs, verneeds), verdefs, verneeds
 
     def _symbols_from_dynamic(
-        self, dyn: Dynamic, strtab: bytes | None
+        self, strtab: bytes | None
     ) -> tuple[tuple[Symbol, ...], tuple[VersionDef, ...], tuple[VersionNeed, ...]]:
         """No section headers: find everything through the dynamic entries, as ld.so does."""
-        f, lay = self.f, self.lay
-        tags: dict[int, int] = {}
-        for e in dyn.entries:
-            tags.setdefault(e.tag, e.value)
+        f, lay, tags = self.f, self.lay, self.tags
         if strtab is None:
             raise f.fail("DT_SYMTAB without DT_STRTAB/DT_STRSZ")
         syment = tags.get(C.DT_SYMENT, lay.sym_size)
@@ -608,59 +613,61 @@ class _Parser:
         verdefs: tuple[VersionDef, ...],
         verneeds: tuple[VersionNeed, ...],
     ) -> tuple[Symbol, ...]:
-        f, lay = self.f, self.lay
-        if lay.is64:
-            rows = list(lay.sym.iter_unpack(symdata))
-        else:  # 32-bit order is name value size info other shndx
-            rows = [(n, i, o, x, v, s) for n, v, s, i, o, x in lay.sym.iter_unpack(symdata)]
-        if versym is None:
-            versym = (0,) * count
-        # One shared SymbolVersion per (versym value, defined?) pair: ~50 in libc.so.6.
-        table = _VersionTable(verdefs, verneeds)
-        defined = {v: table.get(v, True) for v in set(versym)}
-        undefined = {v: table.get(v, False) for v in set(versym)}
-        Sym = Symbol
+        if not count:
+            return ()
+        # Each field's column straight from the table's bytes (a strided view of them, copied
+        # whole), no tuple per entry: over iter_unpack, 7-9% of the parse of libc.so.6 and
+        # libstdc++ (--only inprocess), ~2% more of a small library's.
+        view, bo = memoryview(symdata), self.lay.bo
+        st_names, values, sizes, infos, others, shndxs = [
+            struct.unpack(f"{bo}{count}{code}", view.cast(code)[first::step].tobytes())
+            for code, first, step in self.lay.sym_columns
+        ]
+        names = self._symbol_names(st_names, strtab)
+        versions = _symbol_versions(versym, shndxs, verdefs, verneeds)
+        # By position (`_new`), from the columns, without a Python-level loop: 0.65 ms less of
+        # 2.55 on libc.so.6, 1.4 of 6.4 on libstdc++ than through Symbol() (--only inprocess).
+        return tuple(map(_new, repeat(Symbol), zip(
+            range(count), names, values, sizes, infos, others, shndxs, versions)))
+
+    def _symbol_names(self, offsets: tuple[int, ...], strtab: bytes) -> list[str]:
+        """The names at ``offsets`` in the (dynamic) string table ``strtab``."""
+        f = self.f
         text = strtab.decode("ascii") if strtab.isascii() else None
         if (
             text is not None
             and text.endswith("\0")
-            and max((r[0] for r in rows), default=0) < len(text)
+            and max(offsets) < len(text)
             # a hostile table could name one long string from every symbol: decode once then
-            and count * max(map(len, text.split("\0"))) <= max(64 << 20, 8 * f.size)
+            and len(offsets) * max(map(len, text.split("\0"))) <= max(64 << 20, 8 * f.size)
         ):
             # Every offset is inside a NUL-terminated table: find() cannot fail.
             find = text.find
-            return tuple(
-                [
-                    _new(
-                        Sym,
-                        (i, text[st_name : find("\0", st_name)], value, size, info, other, shndx,
-                         (defined if shndx else undefined)[vs]),
-                    )
-                    for i, (st_name, info, other, shndx, value, size), vs in zip(
-                        range(count), rows, versym
-                    )
-                ]
-            )
-        name_at = _StringCache(f, strtab, "dynamic string table").get
-        return tuple(
-            [
-                _new(
-                    Sym,
-                    (i, name_at(st_name), value, size, info, other, shndx,
-                     (defined if shndx else undefined)[vs]),
-                )
-                for i, (st_name, info, other, shndx, value, size), vs in zip(range(count), rows, versym)
-            ]
-        )
+            return [text[o : find("\0", o)] for o in offsets]
+        return list(map(_StringCache(f, strtab, "dynamic string table").get, offsets))
 
     # -- relocations -----------------------------------------------------------------------
 
-    def _relocations(self, dyn: Dynamic | None, nsyms: int) -> Relocations:
+    def _relocations(self, nsyms: int) -> Relocations:
+        """The dynamic relocations (DT_RELA, DT_REL, DT_JMPREL), decoded into columns."""
+        from array import array  # here only: `scan` decodes no relocations, nor imports array
+
         f, lay = self.f, self.lay
-        tags: dict[int, int] = {}
-        for e in dyn.entries if dyn is not None else ():
-            tags.setdefault(e.tag, e.value)
+        columns = (array("Q" if lay.is64 else "I"), array("I"), array("I"), array("q"))
+        decode = self._decode_mips64 if lay.is64 and self.header.machine == C.EM_MIPS else \
+            self._decode_columns
+        index = []
+        for table, kind, start, end in self._relocation_tables():
+            st = lay.rela if kind == "rela" else lay.rel
+            f.check(start, end - start, f"{table} relocation table")
+            index.append((table, len(columns[0]), kind == "rela"))
+            usable = (end - start) - (end - start) % st.size
+            decode(table, kind == "rela", f.data[start : start + usable], nsyms, columns)
+        return Relocations(index, *columns)
+
+    def _relocation_tables(self) -> list[tuple[str, str, int, int]]:
+        """(table, "rela" or "rel", start, end) of each table the dynamic entries name."""
+        tags = self.tags
         tables = []
         jmprel = None
         if C.DT_JMPREL in tags and tags.get(C.DT_PLTRELSZ):
@@ -679,58 +686,55 @@ class _Parser:
         spans = sorted((start, end) for _, _, start, end in tables)
         for (_, end1), (start2, _) in zip(spans, spans[1:]):
             if start2 < end1:  # a table counted twice would be decoded twice
-                raise f.fail("dynamic relocation tables overlap")
-        mips64 = lay.is64 and self.header.machine == C.EM_MIPS
-        bo: Literal["little", "big"] = "little" if lay.bo == "<" else "big"
-        word = "Q" if lay.is64 else "I"
-        offsets, types, symbols, addends = array(word), array("I"), array("I"), array("q")
-        index = []
-        for table, kind, start, end in tables:
-            st = lay.rela if kind == "rela" else lay.rel
-            f.check(start, end - start, f"{table} relocation table")
-            index.append((table, len(offsets), kind == "rela"))
-            usable = (end - start) - (end - start) % st.size
-            if not mips64:
-                # Whole columns at once: the words of the table as one array, sliced per field.
-                cols = 3 if kind == "rela" else 2
-                raw = array(word)
-                raw.frombytes(f.data[start : start + usable])
-                if bo != sys.byteorder:
-                    raw.byteswap()
-                info = raw[1::cols]
-                shift, mask = (32, 0xFFFFFFFF) if lay.is64 else (8, 0xFF)
-                syms = array("I", [i >> shift for i in info])
-                bad = next((k for k, sym in enumerate(syms) if sym >= nsyms and sym), None)
-                if bad is not None:
-                    raise f.fail(f"{table} relocation at {raw[bad * cols]:#x} names symbol "
-                                 f"{syms[bad]} of {nsyms}")
-                offsets.extend(raw[0::cols])
-                types.extend(array("I", [i & mask for i in info]))
-                symbols.extend(syms)
-                if kind == "rela":
-                    signed = array("q" if lay.is64 else "i")
-                    signed.frombytes(raw[2::cols].tobytes())
-                    addends.extend(signed if lay.is64 else array("q", signed))
-                else:
-                    addends.extend(array("q", bytes(8 * len(info))))
-                continue
-            for row in st.iter_unpack(f.data[start : start + usable]):
-                r_offset, r_info = row[0], row[1]
-                if mips64:  # MIPS64 r_info: 32-bit sym, then ssym, type3, type2, type bytes
-                    raw = r_info.to_bytes(8, bo)
-                    sym, rtype = int.from_bytes(raw[:4], bo), raw[7]
-                elif lay.is64:
-                    sym, rtype = r_info >> 32, r_info & 0xFFFFFFFF
-                else:
-                    sym, rtype = r_info >> 8, r_info & 0xFF
-                if sym >= nsyms and sym:
-                    raise f.fail(f"{table} relocation at {r_offset:#x} names symbol {sym} of "
-                                 f"{nsyms}")
-                offsets.append(r_offset)
-                types.append(rtype)
-                symbols.append(sym)
-                addends.append(row[2] if kind == "rela" else 0)
-        return Relocations(index, offsets, types, symbols, addends)
+                raise self.f.fail("dynamic relocation tables overlap")
+        return tables
+
+    def _decode_columns(self, table: str, rela: bool, data: bytes, nsyms: int,
+                        columns: tuple[array, array, array, array]) -> None:
+        """Append a table's (offset, type, symbol, addend) columns: the words of the table as
+        one array, sliced per field (r_info is sym << 32 | type, or sym << 8 | type in ELF32)."""
+        lay = self.lay
+        offsets, types, symbols, addends = columns
+        array = type(offsets)  # array.array, which `_relocations` imported
+        cols = 3 if rela else 2
+        raw = array(offsets.typecode)
+        raw.frombytes(data)
+        if lay.bo != ("<" if sys.byteorder == "little" else ">"):
+            raw.byteswap()
+        info = raw[1::cols]
+        shift, mask = (32, 0xFFFFFFFF) if lay.is64 else (8, 0xFF)
+        syms = array("I", [i >> shift for i in info])
+        bad = next((k for k, sym in enumerate(syms) if sym >= nsyms and sym), None)
+        if bad is not None:
+            raise self.f.fail(f"{table} relocation at {raw[bad * cols]:#x} names symbol "
+                              f"{syms[bad]} of {nsyms}")
+        offsets.extend(raw[0::cols])
+        types.extend(array("I", [i & mask for i in info]))
+        symbols.extend(syms)
+        if rela:
+            signed = array("q" if lay.is64 else "i")
+            signed.frombytes(raw[2::cols].tobytes())
+            addends.extend(signed if lay.is64 else array("q", signed))
+        else:
+            addends.extend(array("q", bytes(8 * len(info))))
+
+    def _decode_mips64(self, table: str, rela: bool, data: bytes, nsyms: int,
+                       columns: tuple[array, array, array, array]) -> None:
+        """`_decode_columns` for MIPS64, whose r_info is not one number: a 32-bit symbol, then
+        the ssym, type3, type2 and type bytes (in the file's byte order)."""
+        bo: Literal["little", "big"] = "little" if self.lay.bo == "<" else "big"
+        offsets, types, symbols, addends = columns
+        for row in (self.lay.rela if rela else self.lay.rel).iter_unpack(data):
+            r_offset, r_info = row[0], row[1]
+            raw = r_info.to_bytes(8, bo)
+            sym, rtype = int.from_bytes(raw[:4], bo), raw[7]
+            if sym >= nsyms and sym:
+                raise self.f.fail(f"{table} relocation at {r_offset:#x} names symbol {sym} of "
+                                  f"{nsyms}")
+            offsets.append(r_offset)
+            types.append(rtype)
+            symbols.append(sym)
+            addends.append(row[2] if rela else 0)
 
 
 # Ceilings on the work a file may ask for, beyond what its size allows: real libraries have
@@ -784,6 +788,21 @@ def _cstr_or_empty(table: bytes, offset: int) -> str:
         return ""
     end = table.find(b"\0", offset)
     return table[offset : end if end >= 0 else len(table)].decode("utf-8", "surrogateescape")
+
+
+def _symbol_versions(
+    versym: tuple[int, ...] | None, shndxs: tuple[int, ...], verdefs: tuple[VersionDef, ...],
+    verneeds: tuple[VersionNeed, ...],
+) -> list[SymbolVersion | None]:
+    """Each symbol's version: one shared `SymbolVersion` per (versym value, defined?) pair, ~50
+    in libc.so.6."""
+    if versym is None:
+        return [None] * len(shndxs)
+    table = _VersionTable(verdefs, verneeds)
+    values = set(versym)
+    defined = {v: table.get(v, True) for v in values}
+    undefined = {v: table.get(v, False) for v in values}  # st_shndx SHN_UNDEF: imports
+    return [(defined if shndx else undefined)[v] for shndx, v in zip(shndxs, versym)]
 
 
 class _VersionTable:

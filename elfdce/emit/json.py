@@ -6,7 +6,7 @@ is removed or changes meaning (adding fields does not).
 
 from __future__ import annotations
 
-from ..elf.constants import DF_1_NAMES, DF_NAMES, VER_FLG_NAMES, flag_names
+from ..elf.constants import DF_1_NAMES, DF_NAMES, SHN_UNDEF, VER_FLG_NAMES, flag_names
 from ..elf.errors import ElfError
 from .summary import count
 
@@ -34,7 +34,7 @@ def symbol_dict(s: Symbol) -> dict[str, object]:
         "size": s.size,
         "value": s.value,
         "section_index": s.shndx,
-        "defined": s.shndx != 0,
+        "defined": s.shndx != SHN_UNDEF,
         "version_marker": s.is_version_marker,
     }
 

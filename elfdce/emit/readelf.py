@@ -12,9 +12,9 @@ from ..elf import constants as C
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
-    from ..elf.model import ElfSymbols, Symbol
+    from ..elf.model import ElfSymbols, Symbol, SymbolVersion
 
 _TYPES = {0: "NOTYPE", 1: "OBJECT", 2: "FUNC", 3: "SECTION", 4: "FILE", 5: "COMMON", 6: "TLS",
           8: "RELC", 9: "SRELC"}
@@ -79,7 +79,7 @@ def _other_name(o: int, machine: int) -> str:
     if machine == C.EM_PPC64 and not o & ~0xE0 and o >> 5 != 7:
         v = o >> 5
         return f"<localentry>: {v if v < 2 else ((1 << v) >> 2) << 2}"
-    if machine == 0x9026:  # EM_ALPHA
+    if machine == C.EM_ALPHA:
         return {0x80: "NOPV", 0x88: "STD GPLOAD"}.get(o, "<unknown>")
     return f"<other>: {o:x}"
 
@@ -146,65 +146,80 @@ def format_readelf(elf: ElfSymbols, keep: Callable[[Symbol], bool] | None = None
 
     With ``keep``, only the lines of the symbols it accepts (numbers and heading unchanged).
     """
-    h = elf.header
     if elf.symbols_from != "sections":  # readelf --dyn-syms reads only the section headers
         return ""
-    machine, osabi, shnum = h.machine, h.osabi, len(elf.sections)
-    solaris = osabi == 6
-    is64 = h.elf_class == 64
-    n = len(elf.symbols)
-    lines = []
-    entries = "entry" if n == 1 else "entries"
-    lines.append(f"\nSymbol table '{_section_label(elf.dynsym_name)}' contains {n} {entries}:")
-    # print_vma: LONG_HEX for the value; DEC_5 for the size, which turns to 0x%x above 99999.
-    if is64:
-        lines.append("   Num:    Value          Size Type    Bind   Vis      Ndx Name")
-        line, line_big = "%6d: %016x %5d %s %s %s %s", "%6d: %016x 0x%x %s %s %s %s"
-    else:
-        lines.append("   Num:    Value  Size Type    Bind   Vis      Ndx Name")
-        line, line_big = "%6d: %08x %5d %s %s %s %s", "%6d: %08x 0x%x %s %s %s %s"
-    # Per-value caches: a file has few distinct st_info/st_other/st_shndx/version values, and
-    # the symbols are tuples, so unpacking beats attribute access (this loop is the hot path of
-    # `scan --format readelf`).
-    kinds: dict[int, str] = {}
-    visibility: dict[int, str] = {}
-    ndxs: dict[int, str] = {}
-    suffixes: dict[object, tuple[str, str | None]] = {}
-    sections = elf.sections
-    append = lines.append
     symbols = elf.symbols if keep is None else [s for s in elf.symbols if keep(s)]
+    lines = _heading(elf)
+    lines += _symbol_lines(elf, symbols)
+    return "\n".join(lines) + "\n"
+
+
+def _heading(elf: ElfSymbols) -> list[str]:
+    """The blank line, the table's title and the column names."""
+    n = len(elf.symbols)
+    title = (f"\nSymbol table '{_section_label(elf.dynsym_name)}' contains {n} "
+             f"{'entry' if n == 1 else 'entries'}:")
+    if elf.header.elf_class == 64:
+        return [title, "   Num:    Value          Size Type    Bind   Vis      Ndx Name"]
+    return [title, "   Num:    Value  Size Type    Bind   Vis      Ndx Name"]
+
+
+def _symbol_lines(elf: ElfSymbols, symbols: Sequence[Symbol]) -> list[str]:
+    """One line per symbol: the hot loop of `scan --format readelf`.
+
+    A file has few distinct (st_info, st_other, st_shndx) triples and versions, so their
+    columns are formatted once each; the symbols are tuples, and unpacking them beats
+    attribute access.
+    """
+    h = elf.header
+    machine, osabi, shnum, sections = h.machine, h.osabi, len(elf.sections), elf.sections
+    # print_vma: LONG_HEX for the value; DEC_5 for the size, which turns to 0x%x above 99999.
+    if h.elf_class == 64:
+        line, line_big = "%6d: %016x %5d %s %s", "%6d: %016x 0x%x %s %s"
+    else:
+        line, line_big = "%6d: %08x %5d %s %s", "%6d: %08x 0x%x %s %s"
+    middles: dict[tuple[int, int, int], str] = {}
+    suffixes: dict[SymbolVersion, tuple[str, str | None]] = {}
+    lines: list[str] = []
+    append = lines.append
     for index, name, value, size, info, other, shndx, version in symbols:
-        kind = kinds.get(info)
-        if kind is None:
-            tn = _type_name(info & 0xF, machine, osabi)
-            kind = kinds[info] = "%-7s %-6s" % (tn, _bind_name(info >> 4, osabi))
-        vis = visibility.get(other)
-        if vis is None:
-            if solaris:
-                vis = _SOLARIS_VIS.get(other, "<unknown>")
-            else:
-                vis = _VIS[other & 3]
-                if other & ~3:
-                    vis = f"{vis:<7} [{_other_name(other & ~3, machine)}] "
-            vis = visibility[other] = "%-7s" % vis
-        nx = ndxs.get(shndx)
-        if nx is None:
-            nx = ndxs[shndx] = "%4s" % _index_name(shndx, machine, shnum)
+        key = (info, other, shndx)
+        middle = middles.get(key)
+        if middle is None:
+            middle = middles[key] = _middle(info, other, shndx, machine, osabi, shnum)
         if not name and info & 0xF == C.STT_SECTION and shndx < shnum:
             name = sections[shndx].name
         if version is None:
             label = name
         else:
-            cached = suffixes.get(version)
-            if cached is None:
-                vindex, vname, hidden, needed_from = version
-                if needed_from is not None:
-                    cached = (f"@{vname} ({vindex})", None)
-                else:  # a marker (name == its own version node) is printed bare
-                    cached = (("@" if hidden else "@@") + vname, vname)
-                suffixes[version] = cached
-            label = name if name == cached[1] else name + cached[0]
+            suffix = suffixes.get(version)
+            if suffix is None:
+                suffix = suffixes[version] = _version_suffix(version)
+            label = name if name == suffix[1] else name + suffix[0]
         if not label.isprintable():
             label = _printable(label)
-        append((line if size <= 99999 else line_big) % (index, value, size, kind, vis, nx, label))
-    return "\n".join(lines) + "\n"
+        append((line if size <= 99999 else line_big) % (index, value, size, middle, label))
+    return lines
+
+
+def _middle(info: int, other: int, shndx: int, machine: int, osabi: int, shnum: int) -> str:
+    """The Type, Bind, Vis and Ndx columns."""
+    if osabi == C.ELFOSABI_SOLARIS:
+        vis = _SOLARIS_VIS.get(other, "<unknown>")
+    else:
+        vis = _VIS[other & 3]
+        if other & ~3:
+            vis = f"{vis:<7} [{_other_name(other & ~3, machine)}] "
+    return "%-7s %-6s %-7s %4s" % (
+        _type_name(info & 0xF, machine, osabi), _bind_name(info >> 4, osabi), vis,
+        _index_name(shndx, machine, shnum),
+    )
+
+
+def _version_suffix(version: SymbolVersion) -> tuple[str, str | None]:
+    """What follows the name (``@@V``, ``@V``, ``@V (index)`` for a needed version), and the
+    name printed bare: a version node's marker, whose name is the node's own."""
+    vindex, vname, hidden, needed_from = version
+    if needed_from is not None:
+        return f"@{vname} ({vindex})", None
+    return ("@" if hidden else "@@") + vname, vname

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .._record import Record
-from ..elf.constants import STT_NAMES
+from ..elf.constants import SHN_UNDEF, STT_NAMES
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -31,9 +31,9 @@ def symbol_filter(
     """A predicate for the `scan` filters (``--defined``, ``--undefined``, ``--version-node``)."""
 
     def keep(s: Symbol) -> bool:
-        if defined and s.shndx == 0:
+        if defined and s.shndx == SHN_UNDEF:
             return False
-        if undefined and (s.shndx != 0 or s.index == 0):
+        if undefined and (s.shndx != SHN_UNDEF or s.index == 0):
             return False
         if version_node is not None and (s.version is None or s.version.name != version_node):
             return False
@@ -51,7 +51,7 @@ def count(elf: ElfSymbols) -> Counts:
         d.name: [0, 0] for d in elf.version_defs if not d.is_base
     }
     for s in elf.symbols:
-        if s.shndx == 0:
+        if s.shndx == SHN_UNDEF:
             if s.index:
                 undefined += 1
             continue

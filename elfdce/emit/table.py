@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..elf.constants import SHN_UNDEF
 from .summary import count
 
 TYPE_CHECKING = False
@@ -53,7 +54,7 @@ def format_table(elf: ElfSymbols, keep: Callable[[Symbol], bool] | None = None) 
         else:
             ver = f"{'@' if v.hidden else '@@'}{v.name}"
         kind = "MARKER" if s.is_version_marker else s.type_name
-        where = "UND" if s.shndx == 0 else ""
+        where = "UND" if s.shndx == SHN_UNDEF else ""
         rows.append((s.name, ver, kind, s.bind_name, str(s.size), where))
     out = describe(elf)
     if rows:

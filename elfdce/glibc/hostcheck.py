@@ -20,7 +20,7 @@ from .._record import Record
 from ..elf import ElfError, read_elf
 from ..elf.image import Function, Image, enclosing_function
 from . import disasm
-from .libs import FIVE, is_merged_stub, library_dirs, locate
+from .libs import FIVE, LocatedLibrary, is_merged_stub, library_dirs, locate
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -33,8 +33,9 @@ VTABLE_MESSAGE = b"Fatal error: glibc detected an invalid stdio handle"
 PIE_MESSAGE = b"cannot dynamically load position-independent executable"
 
 
-class Finding(Record):
-    """One mechanism's state and the evidence for it."""
+class HostFinding(Record):
+    """The state of one of the host glibc's mechanisms (the vtable check, its switch, the PIE
+    refusal) and the evidence for it."""
 
     state: str  # "stock", "patched", "absent", "unknown"
     summary: str
@@ -50,10 +51,10 @@ class HostReport(Record):
     glibc_version: str | None
     build_id: str | None
     merged_stubs: tuple[str, ...]  # libpthread.so.0 … that are >= 2.34 stubs
-    vtable_check: Finding
+    vtable_check: HostFinding
     vtable_layout: str
-    stdio_switch: Finding  # _IO_init turning the vtable check off: "present" or "absent"
-    pie_refusal: Finding
+    stdio_switch: HostFinding  # _IO_init turning the vtable check off: "present" or "absent"
+    pie_refusal: HostFinding
     verdicts: tuple[tuple[str, str], ...]  # (DCE mechanism, what happens)
 
 
@@ -108,36 +109,38 @@ def block_start(code: list[Any], start: int, ref: int) -> int:
     return block
 
 
-def check_vtable(image: Image) -> tuple[Finding, str]:
+def check_vtable(image: Image) -> tuple[HostFinding, str]:
     """(finding, vtable layout) for a libc.so.6."""
     layout = ("__libc_IO_vtables section (2.24-2.37)" if image.elf.section("__libc_IO_vtables")
               else "__io_vtables array reached from _IO_file_jumps (2.38+)"
               if image.elf.lookup("_IO_file_jumps") else "unknown")
     msg = image.find_string(VTABLE_MESSAGE)
     if msg is None:
-        return Finding("absent", "no libio vtable validation (glibc < 2.24)", ()), "none"
+        return HostFinding("absent", "no libio vtable validation (glibc < 2.24)", ()), "none"
     evidence = [f"message at {msg:#x}"]
     refs = disasm.references(image, msg)
     if not refs:
-        return Finding("patched", "the fatal message is never referenced", tuple(evidence)), layout
+        return HostFinding("patched", "the fatal message is never referenced",
+                           tuple(evidence)), layout
     fatal = image.elf.lookup("__libc_fatal")
     fatal_addr = fatal.value if fatal is not None and fatal.is_defined else None
     for ref, _fn, code in _referencing_code(image, refs, evidence):
         if code and disasm.is_return(code[0]):
             evidence.append(f"{code[0].address:#x}: {code[0].mnemonic} (first instruction)")
-            return Finding("patched", "the check function returns at once", tuple(evidence)), layout
+            return HostFinding("patched", "the check function returns at once",
+                               tuple(evidence)), layout
         after = [i for i in code if i.address > ref][:4]
         for ins in after:
             if (disasm.is_call(ins) or disasm.is_jump(ins)) and (
                     fatal_addr is None or disasm.branch_target(ins) == fatal_addr):
                 evidence.append(f"{ins.address:#x}: {ins.mnemonic} {ins.op_str} (__libc_fatal)")
-                return Finding("stock", f"present, stock: aborts through __libc_fatal at "
-                               f"{ins.address:#x}", tuple(evidence)), layout
-    return Finding("patched", "no __libc_fatal call follows the fatal message",
-                   tuple(evidence)), layout
+                return HostFinding("stock", f"present, stock: aborts through __libc_fatal at "
+                                   f"{ins.address:#x}", tuple(evidence)), layout
+    return HostFinding("patched", "no __libc_fatal call follows the fatal message",
+                       tuple(evidence)), layout
 
 
-def check_stdio_switch(image: Image) -> Finding:
+def check_stdio_switch(image: Image) -> HostFinding:
     """The switch that turns the vtable check off: the exported compat ``_IO_init`` stores the
     pointer-mangled address of ``_IO_vtable_check`` (the function holding the fatal message)
     into the flag that function tests first (libio/vtables.c, glibc 2.24 through 2.43)."""
@@ -145,7 +148,7 @@ def check_stdio_switch(image: Image) -> Finding:
     if init is None:
         init = next((s for s in image.elf.exports() if s.name == "_IO_init"), None)
     if init is None or not init.is_defined:
-        return Finding("absent", "libc exports no _IO_init", ())
+        return HostFinding("absent", "libc exports no _IO_init", ())
     msg = image.find_string(VTABLE_MESSAGE)
     check = None
     for ref in disasm.references(image, msg) if msg is not None else []:
@@ -153,37 +156,37 @@ def check_stdio_switch(image: Image) -> Finding:
         if check is not None:
             break
     if check is None:
-        return Finding("absent", "no vtable check function to switch off", ())
+        return HostFinding("absent", "no vtable check function to switch off", ())
     fn = enclosing_function(image, init.value)
     if fn is None:
-        return Finding("unknown", f"_IO_init at {init.value:#x} has no unwind data", ())
+        return HostFinding("unknown", f"_IO_init at {init.value:#x} has no unwind data", ())
     inside = [r for r in disasm.references(image, check.start) if fn.start <= r < fn.end]
     evidence = [f"_IO_init@{init.version_name} [{fn.start:#x}, {fn.end:#x})",
                 f"_IO_vtable_check (the function of the fatal message) at {check.start:#x}"]
     if not inside:
-        return Finding("absent", "_IO_init does not take _IO_vtable_check's address",
-                       tuple(evidence))
+        return HostFinding("absent", "_IO_init does not take _IO_vtable_check's address",
+                           tuple(evidence))
     evidence.append(f"{inside[0]:#x}: loads the address of _IO_vtable_check")
     code = [i for i in disasm.disassemble(image, fn) if i.address > inside[0]]
     store = next((i for i in code if (i.mnemonic == "mov" and i.op_str.startswith("qword ptr ["))
                   or i.mnemonic in ("str", "stur")), None)
     if store is None:
-        return Finding("absent", "_IO_init loads _IO_vtable_check's address but stores nothing",
-                       tuple(evidence))
+        return HostFinding("absent", "_IO_init loads _IO_vtable_check's address but stores "
+                           "nothing", tuple(evidence))
     evidence.append(f"{store.address:#x}: {store.mnemonic} {store.op_str} (the flag)")
-    return Finding("present", "_IO_init(scratch, 0) turns the check off for this libc copy",
-                   tuple(evidence))
+    return HostFinding("present", "_IO_init(scratch, 0) turns the check off for this libc copy",
+                       tuple(evidence))
 
 
-def check_pie_refusal(image: Image) -> Finding:
+def check_pie_refusal(image: Image) -> HostFinding:
     """The dlopen refusal of DF_1_PIE objects in ld.so."""
     msg = image.find_string(PIE_MESSAGE)
     if msg is None:
-        return Finding("absent", "ld.so does not refuse PIEs (glibc < 2.30)", ())
+        return HostFinding("absent", "ld.so does not refuse PIEs (glibc < 2.30)", ())
     evidence = [f"message at {msg:#x}"]
     refs = disasm.references(image, msg)
     if not refs:
-        return Finding("patched", "the refusal message is never referenced", tuple(evidence))
+        return HostFinding("patched", "the refusal message is never referenced", tuple(evidence))
     for ref, fn, code in _referencing_code(image, refs, evidence):
         block = block_start(code, fn.start, ref)
         falls_in = block == fn.start
@@ -193,12 +196,12 @@ def check_pie_refusal(image: Image) -> Finding:
             how = (f"{jumps[0].address:#x}: {jumps[0].mnemonic} {jumps[0].op_str}" if jumps
                    else "the function's entry")
             evidence.append(f"the refusal block at {block:#x} is reached from {how}")
-            return Finding("stock", "present, stock: dlopen of a DF_1_PIE object fails",
-                           tuple(evidence))
+            return HostFinding("stock", "present, stock: dlopen of a DF_1_PIE object fails",
+                               tuple(evidence))
         evidence.append(f"no jump reaches the refusal block at {block:#x}")
-        return Finding("patched", "the refusal is unreachable", tuple(evidence))
-    return Finding("unknown", "references found, but no unwind data to check them",
-                   tuple(evidence))
+        return HostFinding("patched", "the refusal is unreachable", tuple(evidence))
+    return HostFinding("unknown", "references found, but no unwind data to check them",
+                       tuple(evidence))
 
 
 def find_ld_so(libc_path: str, sysroot: str | None, needed: tuple[str, ...] | None = None) -> str | None:
@@ -236,6 +239,19 @@ def check_host(libc: str | None = None, ld_so: str | None = None,
         # the stubs beside the examined libc, not the host's
         located = {x.library.key: x for x in locate(None, {
             lib.key: os.path.join(os.path.dirname(libc_path), lib.soname) for lib in FIVE})}
+    stubs = _merged_stubs(located)
+    vtable, layout = check_vtable(image)
+    switch = check_stdio_switch(image) if vtable.state == "stock" else HostFinding(
+        "absent", "no check to switch off", ())
+    pie = (check_pie_refusal(Image(read_elf(ld_path, relocations=False)))
+           if ld_path else HostFinding("unknown", "ld.so not found", ()))
+    return HostReport(libc_path, ld_path, disasm.ARCHES[machine], _glibc_version(image),
+                      _build_id(image), stubs, vtable, layout, switch, pie,
+                      _verdicts(vtable, switch, pie))
+
+
+def _merged_stubs(located: dict[str, LocatedLibrary]) -> tuple[str, ...]:
+    """The sonames of libpthread, librt and libdl that are glibc >= 2.34's merged stubs."""
     stubs = []
     for key in ("libpthread", "librt", "libdl"):
         path = located[key].path
@@ -243,11 +259,12 @@ def check_host(libc: str | None = None, ld_so: str | None = None,
             continue
         if path and is_merged_stub(read_elf(path, relocations=False)):
             stubs.append(located[key].library.soname)
-    vtable, layout = check_vtable(image)
-    switch = check_stdio_switch(image) if vtable.state == "stock" else Finding(
-        "absent", "no check to switch off", ())
-    pie = (check_pie_refusal(Image(read_elf(ld_path, relocations=False)))
-           if ld_path else Finding("unknown", "ld.so not found", ()))
+    return tuple(stubs)
+
+
+def _verdicts(vtable: HostFinding, switch: HostFinding,
+              pie: HostFinding) -> tuple[tuple[str, str], ...]:
+    """`HostReport.verdicts`: what the findings mean for each of DCE's mechanisms."""
     verdicts = []
     if pie.state == "stock":
         verdicts.append(("load PIE programs with dlmopen", "needs fix-pie (or a patched ld.so)"))
@@ -266,9 +283,7 @@ def check_host(libc: str | None = None, ld_so: str | None = None,
         verdicts.append(("replace FILE vtables", "allowed"))
     else:
         verdicts.append(("replace FILE vtables", "unknown"))
-    return HostReport(libc_path, ld_path, disasm.ARCHES[machine], _glibc_version(image),
-                      _build_id(image), tuple(stubs), vtable, layout, switch, pie,
-                      tuple(verdicts))
+    return tuple(verdicts)
 
 
 def require_libc(elf: ElfSymbols) -> None:
@@ -289,5 +304,5 @@ def require_ld_so(elf: ElfSymbols) -> None:
         raise ElfError(elf.path, "not glibc's dynamic loader (ld.so)")
 
 
-__all__ = ["FIVE", "Finding", "HostReport", "check_host", "check_pie_refusal",
+__all__ = ["FIVE", "HostFinding", "HostReport", "check_host", "check_pie_refusal",
            "check_stdio_switch", "check_vtable", "require_libc", "require_ld_so"]

@@ -84,15 +84,15 @@ def complete_policy(base: Policy, libraries: list[HostLibrary]) -> Policy:
     return Policy(tuple(entries))
 
 
-class Finding(Record):
-    """A policy entry the host does not have as the policy assumes."""
+class StaleEntry(Record):
+    """A policy entry the host does not have as the policy assumes (`staleness`)."""
 
     name: str
     kind: str  # "missing", "compat-only", "moved"
     detail: str
 
 
-def staleness(policy: Policy, libraries: list[HostLibrary]) -> list[Finding]:
+def staleness(policy: Policy, libraries: list[HostLibrary]) -> list[StaleEntry]:
     """Table entries whose names the host libraries no longer export, export only as compat
     versions (``__secure_getenv``), or export with a new default version in libc after
     losing their old home (``pthread_create``: now ``@@GLIBC_2.34`` in libc.so.6)."""
@@ -105,20 +105,20 @@ def staleness(policy: Policy, libraries: list[HostLibrary]) -> list[Finding]:
         for name in e.names:
             found = pairs.get(name)
             if not found:
-                out.append(Finding(name, "missing", "not exported by the host libraries"))
+                out.append(StaleEntry(name, "missing", "not exported by the host libraries"))
                 continue
             defaults = [(so, p) for so, p in found if p.default]
             if not defaults:
                 versions = ", ".join(sorted({p.version for _, p in found}))
-                out.append(Finding(name, "compat-only", f"only compat versions: {versions}"))
+                out.append(StaleEntry(name, "compat-only", f"only compat versions: {versions}"))
                 continue
             so, d = defaults[0]
             older = sorted({p.version for _, p in found if not p.default})
             if so == "libc.so.6" and d.version == "GLIBC_2.34" and older:
-                out.append(Finding(name, "moved", f"now {name}@@GLIBC_2.34 in libc.so.6 "
-                                   f"(old versions kept as compat: {', '.join(older)})"))
+                out.append(StaleEntry(name, "moved", f"now {name}@@GLIBC_2.34 in libc.so.6 "
+                                      f"(old versions kept as compat: {', '.join(older)})"))
     return out
 
 
-__all__ = ["FIVE", "Finding", "HostLibrary", "complete_policy", "default_policy_path",
+__all__ = ["FIVE", "HostLibrary", "StaleEntry", "complete_policy", "default_policy_path",
            "host_libraries", "load_policy", "staleness"]

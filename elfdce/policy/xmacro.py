@@ -48,23 +48,7 @@ def parse_xmacro(text: str, path: str = "<libc-ns3.h>") -> Policy:
         if not line:
             continue
         if line.startswith("#"):
-            directive, _, rest = line[1:].strip().partition(" ")
-            rest = rest.strip()
-            if directive == "ifdef":
-                guards.append(rest)
-            elif directive == "ifndef":
-                guards.append(f"!{rest}")
-            elif directive == "if":
-                guards.append(rest)
-            elif directive == "else":
-                if not guards:
-                    raise PolicyError(path, lineno, "#else without #if")
-                g = guards.pop()
-                guards.append(g[1:] if g.startswith("!") else f"!{g}")
-            elif directive == "endif":
-                if not guards:
-                    raise PolicyError(path, lineno, "#endif without #if")
-                guards.pop()
+            _directive(line, guards, path, lineno)
             continue
         m = _INVOCATION.match(line)
         if m is None or m.group(1) not in MACROS:
@@ -76,22 +60,49 @@ def parse_xmacro(text: str, path: str = "<libc-ns3.h>") -> Policy:
         while 1 + body.count("(") - body.count(")") > 0 and i < len(lines):
             body += " " + lines[i].strip()
             i += 1
-        depth, end = 1, -1
-        for k, ch in enumerate(body):
-            depth += ch == "("
-            depth -= ch == ")"
-            if depth == 0:
-                end = k
-                break
-        if end < 0:
-            raise PolicyError(path, lineno, f"unbalanced parentheses in {m.group(1)} entry")
-        trailing = body[end + 1 :].strip().rstrip(";").strip()
-        if trailing:
-            raise PolicyError(path, lineno, f"unexpected text after the entry: {trailing!r}")
-        entries.append(_entry(m.group(1), _split_args(body[:end]), guards, path, lineno))
+        args = _arguments(body, m.group(1), path, lineno)
+        entries.append(_entry(m.group(1), args, guards, path, lineno))
     if guards:
         raise PolicyError(path, None, f"#if without #endif ({guards[-1]})")
     return Policy(tuple(entries))
+
+
+def _directive(line: str, guards: list[str], path: str, lineno: int) -> None:
+    """Follow a preprocessor line: ``guards`` is the stack of conditions entries sit under."""
+    directive, _, rest = line[1:].strip().partition(" ")
+    rest = rest.strip()
+    if directive == "ifdef":
+        guards.append(rest)
+    elif directive == "ifndef":
+        guards.append(f"!{rest}")
+    elif directive == "if":
+        guards.append(rest)
+    elif directive == "else":
+        if not guards:
+            raise PolicyError(path, lineno, "#else without #if")
+        g = guards.pop()
+        guards.append(g[1:] if g.startswith("!") else f"!{g}")
+    elif directive == "endif":
+        if not guards:
+            raise PolicyError(path, lineno, "#endif without #if")
+        guards.pop()
+
+
+def _arguments(body: str, kind: str, path: str, lineno: int) -> list[str]:
+    """The arguments of a ``kind`` invocation whose text after its ``(`` is ``body``."""
+    depth, end = 1, -1
+    for k, ch in enumerate(body):
+        depth += ch == "("
+        depth -= ch == ")"
+        if depth == 0:
+            end = k
+            break
+    if end < 0:
+        raise PolicyError(path, lineno, f"unbalanced parentheses in {kind} entry")
+    trailing = body[end + 1 :].strip().rstrip(";").strip()
+    if trailing:
+        raise PolicyError(path, lineno, f"unexpected text after the entry: {trailing!r}")
+    return _split_args(body[:end])
 
 
 def _entry(kind: str, args: list[str], guards: list[str], path: str, line: int) -> PolicyEntry:

@@ -10,6 +10,7 @@ global lookup scope is that order (the program first).
 
 from __future__ import annotations
 
+import itertools
 import os
 
 from .._record import Record
@@ -25,26 +26,47 @@ if TYPE_CHECKING:
 
 
 class LoadedObject(Record):
-    """One object of the closure: how it was asked for, where it was found, its scan."""
+    """An object of the closure that was found and read: how it was asked for, where it was
+    found, its scan."""
 
     needed: str  # the DT_NEEDED string (the program's own path for the program)
-    path: str | None  # None: not found
-    elf: ElfSymbols | None
-    needed_by: str | None  # path of the object whose DT_NEEDED named it
-    how: str  # "program", "rpath", "LD_LIBRARY_PATH", "runpath", "ld.so.cache", "default", …
+    path: str
+    elf: ElfSymbols
+    needed_by: str | None  # path of the object whose DT_NEEDED named it (None: the program)
+    how: str  # "program", "path", "rpath", "LD_LIBRARY_PATH", "runpath", "ld.so.cache", "default"
+
+
+class MissingObject(Record):
+    """A DT_NEEDED name the loader would not find (nothing of the program's class and machine
+    under that name). ``path``, ``elf`` and ``how`` read as a `LoadedObject`'s would."""
+
+    needed: str  # the DT_NEEDED string
+    needed_by: str  # path of the object whose DT_NEEDED named it
+
+    @property
+    def path(self) -> None:
+        return None
+
+    @property
+    def elf(self) -> None:
+        return None
+
+    @property
+    def how(self) -> str:
+        return "not found"
 
 
 class Closure(Record):
     """The program and every object it needs, in load (= global lookup scope) order."""
 
-    objects: tuple[LoadedObject, ...]
+    objects: tuple[LoadedObject | MissingObject, ...]
 
     @property
-    def missing(self) -> tuple[LoadedObject, ...]:
-        return tuple(o for o in self.objects if o.path is None)
+    def missing(self) -> tuple[MissingObject, ...]:
+        return tuple(o for o in self.objects if isinstance(o, MissingObject))
 
     def loaded(self) -> tuple[LoadedObject, ...]:
-        return tuple(o for o in self.objects if o.elf is not None)
+        return tuple(o for o in self.objects if isinstance(o, LoadedObject))
 
 
 def _expand(entry: str, origin: str) -> str:
@@ -55,6 +77,11 @@ def _expand(entry: str, origin: str) -> str:
 
 def _split_paths(value: str | None, origin: str) -> list[str]:
     return [_expand(p, origin) for p in (value or "").split(":") if p]
+
+
+def _origin(o: LoadedObject) -> str:
+    """What ``$ORIGIN`` expands to in ``o``'s strings: its directory."""
+    return os.path.dirname(os.path.abspath(o.path))
 
 
 def resolve_closure(
@@ -70,49 +97,55 @@ def resolve_closure(
     ``library_path`` plays LD_LIBRARY_PATH. With a ``sysroot``, absolute search paths are taken
     inside it, its ``etc/ld.so.cache`` is read (through ``ldconfig -C``), and its default
     directories are searched. Raises `ElfError` for an unreadable program; an unreadable or
-    missing library is reported as a `LoadedObject` without ``elf``. ``read(path,
-    relocations)`` replaces `read_elf` (a cache shared across many programs).
+    missing library is reported as a `MissingObject`. ``read(path, relocations)`` replaces
+    `read_elf` (a cache shared across many programs).
     """
-    root = sysroot or ""
     read = read or _read
     prog = read(program, True)
-    want = (prog.header.machine, prog.header.elf_class)
-    cache = _cache(sysroot) if use_cache else []
-    defaults = library_dirs(sysroot or "/")
-    library_path = [p for p in library_path if p]
-    objects = [LoadedObject(program, program, prog, None, "program")]
-    by_soname: dict[str, int] = {}
+    search = _Search(
+        root=sysroot or "",
+        want=(prog.header.machine, prog.header.elf_class),
+        read=read,
+        cache=_cache(sysroot) if use_cache else [],
+        defaults=library_dirs(sysroot or "/"),
+        library_path=[p for p in library_path if p],
+    )
+    return Closure(tuple(_load_breadth_first(program, prog, search)))
+
+
+def _load_breadth_first(
+    program: str, prog: ElfSymbols, search: _Search,
+) -> list[LoadedObject | MissingObject]:
+    """The objects in ld.so's load order: the program, then the DT_NEEDED names of each loaded
+    object in turn, a name or a file already loaded skipped."""
+    first = LoadedObject(program, program, prog, None, "program")
+    objects: list[LoadedObject | MissingObject] = [first]
+    names: set[str] = set()
     # ld.so recognises a file it has loaded already by device and inode (dl-load.c)
-    by_path: dict[tuple[int, int], int] = {_file_id(program): 0}
-    parents: dict[int, int | None] = {0: None}
-    queue = [0]
+    files = {_file_id(program)}
+    queue: list[tuple[LoadedObject, ...]] = [(first,)]  # each object, then those that loaded it
     while queue:
-        i = queue.pop(0)
-        obj = objects[i]
-        assert obj.elf is not None and obj.path is not None
-        origin = os.path.dirname(os.path.abspath(obj.path))
+        chain = queue.pop(0)
+        obj = chain[0]
         for needed in obj.elf.needed:
-            if needed in by_soname:
+            if needed in names:
                 continue
-            found = _search(needed, i, objects, parents, origin, library_path, cache, defaults,
-                            root, want, read)
+            names.add(needed)
+            found = search.find(needed, chain)
             if found is None:
-                objects.append(LoadedObject(needed, None, None, obj.path, "not found"))
-                by_soname[needed] = len(objects) - 1
+                objects.append(MissingObject(needed, obj.path))
                 continue
             path, how, elf = found
             real = _file_id(path)
-            if real in by_path:  # the same file under another name: loaded once
-                by_soname[needed] = by_path[real]
+            if real in files:  # the same file under another name: loaded once
                 continue
-            objects.append(LoadedObject(needed, path, elf, obj.path, how))
-            j = len(objects) - 1
-            by_soname[needed] = by_path[real] = j
+            files.add(real)
+            loaded = LoadedObject(needed, path, elf, obj.path, how)
+            objects.append(loaded)
             if elf.soname:
-                by_soname.setdefault(elf.soname, j)
-            parents[j] = i
-            queue.append(j)
-    return Closure(tuple(objects))
+                names.add(elf.soname)
+            queue.append((loaded, *chain))
+    return objects
 
 
 def _file_id(path: str) -> tuple[int, int]:
@@ -134,61 +167,74 @@ def _cache(sysroot: str | None) -> list[tuple[str, str, str]]:
     return [(s, f, os.path.join(sysroot, p.lstrip("/"))) for s, f, p in entries]
 
 
-def _search(
-    needed: str, requester: int, objects: list[LoadedObject], parents: dict[int, int | None],
-    origin: str, library_path: list[str], cache: list[tuple[str, str, str]],
-    defaults: list[str], root: str, want: tuple[int, int],
-    read: Callable[[str, bool], ElfSymbols],
-) -> tuple[str, str, ElfSymbols] | None:
-    def candidate(path: str) -> ElfSymbols | None:
+class _Search(Record):
+    """Where ld.so looks for one program's libraries, and which objects it takes."""
+
+    root: str  # the sysroot ("" for the host)
+    want: tuple[int, int]  # the program's (e_machine, ELF class)
+    read: Callable[[str, bool], ElfSymbols]
+    cache: list[tuple[str, str, str]]  # (soname, flags, path) of the ld.so.cache
+    defaults: list[str]
+    library_path: list[str]  # LD_LIBRARY_PATH
+
+    def find(self, needed: str, chain: tuple[LoadedObject, ...]
+             ) -> tuple[str, str, ElfSymbols] | None:
+        """(path, how, scan) of the object ``needed`` names, asked for by ``chain[0]`` (loaded
+        by ``chain[1]``, … up to the program), or None when the loader would find none."""
+        requester = chain[0]
+        origin = _origin(requester)
+        if "$ORIGIN" in needed or "${ORIGIN}" in needed:
+            # ld.so expands it in DT_NEEDED too (_dl_dst_substitute)
+            needed = _expand(needed, origin)
+        if "/" in needed:
+            return self._first([(self._inside(needed), "path")])
+        dynamic = requester.elf.dynamic
+        assert dynamic is not None  # it has DT_NEEDED entries
+        found = self._first((os.path.join(self._inside(d), needed), how)
+                            for d, how in self._directories(chain, dynamic.runpath, origin))
+        # DF_1_NODEFLIB skips the cache and default dirs
+        if found is None and not (dynamic.flags_1 & 0x800):
+            found = self._first(itertools.chain(
+                ((path, "ld.so.cache") for soname, _flags, path in self.cache if soname == needed),
+                ((os.path.join(d, needed), "default") for d in self.defaults)))
+        return found
+
+    def _directories(self, chain: tuple[LoadedObject, ...], runpath: str | None,
+                     origin: str) -> list[tuple[str, str]]:
+        """(directory, how) searched before the cache: the DT_RPATH of the requester and of each
+        object that loaded it, up to the program (only when the requester has no DT_RUNPATH),
+        LD_LIBRARY_PATH, then the requester's DT_RUNPATH (``runpath``)."""
+        dirs: list[tuple[str, str]] = []
+        if runpath is None:
+            for o in chain:
+                if o.elf.dynamic is not None:
+                    dirs += [(d, "rpath") for d in _split_paths(o.elf.dynamic.rpath, _origin(o))]
+        dirs += [(d, "LD_LIBRARY_PATH") for d in self.library_path]
+        dirs += [(d, "runpath") for d in _split_paths(runpath, origin)]
+        return dirs
+
+    def _first(self, paths: Iterable[tuple[str, str]]) -> tuple[str, str, ElfSymbols] | None:
+        """The first (path, how, scan) of ``paths`` (path, how) that the loader would take."""
+        for path, how in paths:
+            elf = self._candidate(path)
+            if elf is not None:
+                return path, how, elf
+        return None
+
+    def _candidate(self, path: str) -> ElfSymbols | None:
+        """The object at ``path`` if it is a readable one of the program's class and machine."""
         if not os.path.isfile(path):
             return None
         try:
-            elf = read(path, False)  # only the program's relocations are looked at
+            elf = self.read(path, False)  # only the program's relocations are looked at
         except ElfError:
             return None
-        return elf if (elf.header.machine, elf.header.elf_class) == want else None
+        return elf if (elf.header.machine, elf.header.elf_class) == self.want else None
 
-    def inside(d: str) -> str:
+    def _inside(self, d: str) -> str:
+        """``d`` inside the sysroot when it is absolute."""
+        root = self.root
         return os.path.join(root, d.lstrip("/")) if root and d.startswith("/") else d
-
-    if "$ORIGIN" in needed or "${ORIGIN}" in needed:
-        needed = _expand(needed, origin)  # ld.so expands it in DT_NEEDED too (_dl_dst_substitute)
-    if "/" in needed:
-        path = inside(needed)
-        elf = candidate(path)
-        return (path, "path", elf) if elf else None
-    dirs: list[tuple[str, str]] = []
-    req = objects[requester].elf
-    assert req is not None and req.dynamic is not None
-    if req.dynamic.runpath is None:
-        # DT_RPATH of the requester, then of each object that loaded it, up to the program
-        k: int | None = requester
-        while k is not None:
-            o = objects[k]
-            if o.elf is not None and o.elf.dynamic is not None and o.path is not None:
-                o_origin = os.path.dirname(os.path.abspath(o.path))
-                dirs += [(d, "rpath") for d in _split_paths(o.elf.dynamic.rpath, o_origin)]
-            k = parents.get(k)
-    dirs += [(d, "LD_LIBRARY_PATH") for d in library_path]
-    dirs += [(d, "runpath") for d in _split_paths(req.dynamic.runpath, origin)]
-    for d, how in dirs:
-        path = os.path.join(inside(d), needed)
-        elf = candidate(path)
-        if elf is not None:
-            return path, how, elf
-    if not (req.dynamic.flags_1 & 0x800):  # DF_1_NODEFLIB skips the cache and default dirs
-        for soname, _flags, path in cache:
-            if soname == needed:
-                elf = candidate(path)
-                if elf is not None:
-                    return path, "ld.so.cache", elf
-        for d in defaults:
-            path = os.path.join(d, needed)
-            elf = candidate(path)
-            if elf is not None:
-                return path, "default", elf
-    return None
 
 
 def definitions(elf: ElfSymbols) -> dict[str, list[Symbol]]:

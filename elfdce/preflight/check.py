@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 
 from .._record import Record
+from ..emit.words import count
 from ..elf import constants as C
 from ..elf import read_elf
 from ..elf.constants import COPY_AND_IRELATIVE
@@ -22,11 +23,16 @@ from .cache import Cache, NoCache
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
     from ..elf import ElfSymbols
     from ..elf.model import Symbol
     from ..policy.model import Policy, PolicyEntry
+
+    # the global lookup scope: (object, its definitions by name, whether it has versions)
+    Scope = list[tuple[LoadedObject, dict[str, list[Symbol]], bool]]
+    # the replacements built: (soname, scan, definitions by name)
+    Built = list[tuple[str, ElfSymbols, dict[str, list[Symbol]]]]
 
 REPLACED = {lib.soname for lib in FIVE}
 VERDICTS = ("DCE", "NATIVE", "DATA", "missing", "unsupported", "external", "weak")
@@ -158,7 +164,7 @@ class Report(Record):
         others = tuple(i for i in self.imports if i.importer != self.program)
         if others:
             libs = len({i.importer for i in others})
-            lines.append(f"  and {libs} libraries it loads: {_counts(others)}")
+            lines.append(f"  and {count(libs, 'library')} it loads: {_counts(others)}")
         return "\n".join(lines)
 
 
@@ -168,7 +174,7 @@ def _counts(imports: tuple[Import, ...]) -> str:
         counts[i.verdict] += 1
     parts = [f"{counts[v]} {v}" for v in VERDICTS if counts[v] or v in ("DCE", "NATIVE",
                                                                           "missing")]
-    text = f"{len(imports)} imports — {', '.join(parts)}"
+    text = f"{count(len(imports), 'import')} — {', '.join(parts)}"
     missing = sorted({_label(i) for i in imports if i.verdict == "missing"})
     if missing:
         text += ": " + ", ".join(missing)
@@ -241,94 +247,152 @@ def preflight(
     one of the replacements the program loads: what the libraries built really export decides,
     not the policy's table alone."""
     cache = cache or NoCache()
-    read = cache.read
-    if program_elf is not None:
-        def read(path: str, relocations: bool) -> ElfSymbols:
-            if path == program and program_elf is not None:
-                return program_elf
-            return cache.read(path, relocations)
-    closure = resolve_closure(program, sysroot=sysroot, library_path=library_path, read=read)
+    closure = resolve_closure(program, sysroot=sysroot, library_path=library_path,
+                              read=_reader(program, program_elf, cache))
     loaded = closure.loaded()
-    # (the program's own definitions are not cached: nothing else loads it)
-    scope = [(o, definitions(o.elf) if o.how == "program" else cache.definitions(o.elf),
-              bool(o.elf.version_defs)) for o in loaded if o.elf]
-    defined_versions = {}
-    for o in loaded:
-        assert o.elf is not None
-        names = {d.name for d in o.elf.version_defs}
-        defined_versions[o.needed] = names
-        if o.elf.soname:
-            defined_versions[o.elf.soname] = names
+    scope = _scope(loaded, cache)
+    defined_versions = _defined_versions(loaded)
     index = cache.index(policy)
     interp = _interpreter_names(closure)
     built = None
     if replacements is not None:
-        # the replacements the program loads, in load order, with their definitions
-        built = [(soname, replacements[soname], definitions(replacements[soname]))
-                 for soname in dict.fromkeys(o.elf.soname for o in loaded if o.elf)
-                 if soname in replacements]
+        built = _replacements_loaded(loaded, replacements)
         for soname, elf, _ in built:
             defined_versions[soname] = {d.name for d in elf.version_defs}
+    binding = _Binding(scope, defined_versions, index, interp, built)
+    imports = _classified_imports(loaded, binding, cache)
+    return Report(program, program_info(loaded[0].elf), closure, tuple(imports))
+
+
+def _reader(program: str, program_elf: ElfSymbols | None,
+            cache: Cache) -> Callable[[str, bool], ElfSymbols]:
+    """``cache.read``, but for ``program``, when it was read already (``program_elf``)."""
+    if program_elf is None:
+        return cache.read
+    elf = program_elf
+
+    def read(path: str, relocations: bool) -> ElfSymbols:
+        if path == program:
+            return elf
+        return cache.read(path, relocations)
+
+    return read
+
+
+def _scope(loaded: tuple[LoadedObject, ...], cache: Cache) -> Scope:
+    """The global lookup scope: each loaded object, its definitions by name, whether it has
+    version definitions."""
+    # (the program's own definitions are not cached: nothing else loads it)
+    return [(o, definitions(o.elf) if o.how == "program" else cache.definitions(o.elf),
+             bool(o.elf.version_defs)) for o in loaded]
+
+
+def _defined_versions(loaded: tuple[LoadedObject, ...]) -> dict[str, set[str]]:
+    """The version names each loaded object defines, by its DT_NEEDED name and its soname."""
+    out = {}
+    for o in loaded:
+        names = {d.name for d in o.elf.version_defs}
+        out[o.needed] = names
+        if o.elf.soname:
+            out[o.elf.soname] = names
+    return out
+
+
+def _replacements_loaded(loaded: tuple[LoadedObject, ...],
+                         replacements: dict[str, ElfSymbols]) -> Built:
+    """The replacements the program loads, in load order, with their definitions."""
+    return [(soname, replacements[soname], definitions(replacements[soname]))
+            for soname in dict.fromkeys(o.elf.soname for o in loaded)
+            if soname in replacements]
+
+
+class _Binding(Record):
+    """What one program's imports are bound and classed against."""
+
+    scope: Scope
+    defined_versions: dict[str, set[str]]  # version names by the soname (or DT_NEEDED name)
+    entries: dict[str, PolicyEntry]  # the policy's entries by name (`Policy.by_name`)
+    interp: set[str]  # sonames of the dynamic loader
+    built: Built | None  # the replacements built, when they decide
+
+
+def _soname(o: LoadedObject) -> str:
+    """Its soname, or its file name when it has none."""
+    return o.elf.soname or os.path.basename(o.path)
+
+
+def _classified_imports(loaded: tuple[LoadedObject, ...], binding: _Binding,
+                        cache: Cache) -> list[Import]:
+    """The imports of every loaded object but the replaced libraries and the loader, in load
+    order; a library's are taken from ``cache.imports`` when they were classed in the same
+    scope (`_scope_key`) already."""
     imports: list[Import] = []
     memo = cache.imports
+    scope = binding.scope
+    program_names = set(scope[0][1]) if scope else set()
+    skipped = REPLACED | binding.interp  # replaced by DCE, or the loader itself
+    for o in loaded:
+        if o.how != "program" and _soname(o) in skipped:
+            continue
+        if memo is None or o.how == "program":
+            imports.extend(_imports_of(o, binding))
+            continue
+        key = _scope_key(o, scope, cache, program_names)
+        hit = memo.get(key)
+        if hit is None:
+            hit = memo[key] = tuple(_imports_of(o, binding))
+        imports.extend(hit)
+    return imports
+
+
+def _scope_key(o: LoadedObject, scope: Scope, cache: Cache, program_names: set[str]) -> tuple:
+    """What decides how the library ``o``'s imports bind and are classed."""
     # A library's imports bind the same way wherever the same objects, in the same order,
     # define the names it imports (and the program, first in the scope, interposes the same
     # ones): one classification per such set, shared by every program.
-    program_names = set(scope[0][1]) if scope else set()
-    for o in loaded:
-        assert o.elf is not None and o.path is not None
-        soname = o.elf.soname or os.path.basename(o.path)
-        if o.how != "program" and (soname in REPLACED or soname in interp):
-            continue  # replaced by DCE, or the loader itself
-        key = None
-        if memo is not None and o.how != "program":
-            providers = tuple(x.path for x, _, _ in scope[1:]
-                              if x is not o and x.elf is not None and cache.relevant(o.elf, x.elf))
-            key = (o.path, providers, cache.import_names(o.elf) & program_names)
-            hit = memo.get(key)
-            if hit is not None:
-                imports.extend(hit)
-                continue
-        first = len(imports)
-        for s in o.elf.undefined():
-            if s.name == "":
-                continue
-            version = s.version.name if s.version else None
-            needed_from = s.version.needed_from if s.version else None
-            weak = s.bind == C.STB_WEAK
-            provider = None
-            for obj, defs, has_versions in scope:
-                candidates = defs.get(s.name)
-                if candidates is None or obj is o:
-                    continue
-                for d in candidates:
-                    if matches(d, version, has_versions):
-                        provider = obj
-                        break
-                if provider is not None:
-                    break
-            verdict, detail = _classify(s.name, version, needed_from, weak, provider,
-                                        defined_versions, index, interp)
-            if built is not None and verdict not in ("external", "weak") and (
-                    provider is not None and provider.elf is not None
-                    and provider.elf.soname in REPLACED or verdict == "missing"):
-                verdict, detail = _classify_built(s.name, version, needed_from, built,
-                                                  defined_versions, index)
-            prov = None
-            if provider is not None and provider.elf is not None:
-                prov = provider.elf.soname or provider.path
-            imports.append(Import(o.path, s.name, version, needed_from, weak, prov, verdict,
-                                  detail, s.type in (C.STT_OBJECT, C.STT_TLS)))
-        if key is not None and memo is not None:
-            memo[key] = tuple(imports[first:])
-    program_elf = loaded[0].elf
-    assert program_elf is not None
-    return Report(program, program_info(program_elf), closure, tuple(imports))
+    providers = tuple(x.path for x, _, _ in scope[1:]
+                      if x is not o and cache.relevant(o.elf, x.elf))
+    return (o.path, providers, cache.import_names(o.elf) & program_names)
+
+
+def _imports_of(o: LoadedObject, binding: _Binding) -> list[Import]:
+    """Each named import of ``o``, bound in the scope and classed."""
+    out = []
+    for s in o.elf.undefined():
+        if s.name == "":
+            continue
+        version = s.version.name if s.version else None
+        needed_from = s.version.needed_from if s.version else None
+        weak = s.bind == C.STB_WEAK
+        provider = _provider(s.name, version, o, binding.scope)
+        verdict, detail = _classify(s.name, version, needed_from, weak, provider,
+                                    binding.defined_versions, binding.entries, binding.interp)
+        if binding.built is not None and verdict not in ("external", "weak") and (
+                provider is not None and provider.elf.soname in REPLACED or verdict == "missing"):
+            verdict, detail = _classify_built(s.name, version, needed_from, binding.built,
+                                              binding.defined_versions, binding.entries)
+        prov = None if provider is None else provider.elf.soname or provider.path
+        out.append(Import(o.path, s.name, version, needed_from, weak, prov, verdict, detail,
+                          s.type in (C.STT_OBJECT, C.STT_TLS)))
+    return out
+
+
+def _provider(name: str, version: str | None, importer: LoadedObject,
+              scope: Scope) -> LoadedObject | None:
+    """The first object of the scope but ``importer`` with a definition the import binds to."""
+    for obj, defs, has_versions in scope:
+        candidates = defs.get(name)
+        if candidates is None or obj is importer:
+            continue
+        for d in candidates:
+            if matches(d, version, has_versions):
+                return obj
+    return None
 
 
 def _classify_built(
     name: str, version: str | None, needed_from: str | None,
-    built: list[tuple[str, ElfSymbols, dict[str, list[Symbol]]]],
+    built: Built,
     defined_versions: dict[str, set[str]], index: dict[str, PolicyEntry],
 ) -> tuple[str, str]:
     """The verdict of an import against the replacements actually built."""
@@ -351,7 +415,6 @@ def _classify_built(
 def _interpreter_names(closure: Closure) -> set[str]:
     names = set()
     for o in closure.loaded():
-        assert o.elf is not None
         if o.elf.soname and o.elf.soname.startswith("ld"):
             names.add(o.elf.soname)
     return names
@@ -371,8 +434,7 @@ def _classify(
         if weak:
             return "weak", "unresolved weak import (allowed)"
         return "missing", "no loaded object exports it"
-    assert provider.elf is not None and provider.path is not None
-    soname = provider.elf.soname or os.path.basename(provider.path)
+    soname = _soname(provider)
     if soname in interp:
         return "external", f"from the dynamic loader {soname} (DCE does not replace it)"
     if soname not in REPLACED:

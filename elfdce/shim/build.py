@@ -11,7 +11,6 @@ soname). Its output (named like an extension module) is verified, then renamed i
 
 from __future__ import annotations
 
-import gc
 import os
 import shutil
 import tempfile
@@ -23,6 +22,10 @@ from ..glibc.libs import BY_KEY, GlibcLibrary, locate
 from ..policy.model import Policy
 from .generate import ARCHES, ShimSources, arch_for, write_sources
 from .plan import ShimPlan, export_signature, plan_shim
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ..elf import ElfSymbols
 
 # -ffreestanding/-fno-builtin/-fno-tree-loop-distribute-patterns: no call to memcpy & co.
 # -fno-stack-protector: no __stack_chk_fail; -fvisibility=hidden: only what the script lists.
@@ -179,10 +182,31 @@ def build_shim(
     if lib is None:
         raise ShimError(f"unknown library {library!r}: one of libc, libpthread, librt, libm, libdl")
     if library_path is None:
-        located = {loc.library.key: loc for loc in locate(sysroot)}[lib.key]
-        if located.path is None:
-            raise ShimError(f"{lib.soname} not found ({located.how})")
-        library_path = located.path
+        library_path = _located(lib, sysroot)
+    elf, arch = _read_host(library_path, lib)
+    plan = plan_shim(lib, from_elf(elf), policy)
+    output = os.path.abspath(output)
+    try:
+        plan.export_set().check_expressible()
+    except ValueError as err:  # the same refusal as `versions`, one line
+        raise ShimError(f"{library_path}: {err}") from None
+    sources = write_sources(plan, arch, os.path.abspath(source_dir or output + ".src"),
+                            library_path)
+    exported = _install(plan, sources, output, verbose, cc)
+    return ShimBuild(output, plan, sources, library_path, exported)
+
+
+def _located(lib: GlibcLibrary, sysroot: str | None) -> str:
+    """The file the loader would use for ``lib`` (under ``sysroot``); ShimError without one."""
+    located = {loc.library.key: loc for loc in locate(sysroot)}[lib.key]
+    if located.path is None:
+        raise ShimError(f"{lib.soname} not found ({located.how})")
+    return located.path
+
+
+def _read_host(library_path: str, lib: GlibcLibrary) -> tuple[ElfSymbols, str]:
+    """The host library's scan and the shim's architecture; ShimError unless it is glibc's
+    ``lib``."""
     try:
         elf = read_elf(library_path, relocations=False)
         from ..glibc.libs import require_glibc_library
@@ -191,29 +215,19 @@ def build_shim(
         arch = arch_for(elf.header.machine, elf.is_64, elf.header.little_endian)
     except (ElfError, ValueError) as err:
         raise ShimError(str(err)) from None
-    # Planning and generating allocate tens of thousands of small acyclic objects: the cyclic
-    # collector's passes over them find nothing and cost ~3 ms of a ~45 ms Python share.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        plan = plan_shim(lib, from_elf(elf), policy)
-        output = os.path.abspath(output)
-        try:
-            plan.export_set().check_expressible()
-        except ValueError as err:  # the same refusal as `versions`, one line
-            raise ShimError(f"{library_path}: {err}") from None
-        sources = write_sources(plan, arch, os.path.abspath(source_dir or output + ".src"),
-                                library_path)
-        os.makedirs(os.path.dirname(output), exist_ok=True)
-        with tempfile.TemporaryDirectory(prefix=".elfdce-shim-", dir=os.path.dirname(output)) as tmp:
-            built = cffi_compile(plan, sources, tmp, verbose, cc)
-            exported = verify(plan, built)
-            os.chmod(built, 0o755)
-            os.replace(built, output)
-    finally:
-        if collecting:
-            gc.enable()
-    return ShimBuild(output, plan, sources, library_path, exported)
+    return elf, arch
+
+
+def _install(plan: ShimPlan, sources: ShimSources, output: str, verbose: bool,
+             cc: str | None) -> int:
+    """Compile and verify beside ``output``, then rename into place; the number of exports."""
+    os.makedirs(os.path.dirname(output), exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".elfdce-shim-", dir=os.path.dirname(output)) as tmp:
+        built = cffi_compile(plan, sources, tmp, verbose, cc)
+        exported = verify(plan, built)
+        os.chmod(built, 0o755)
+        os.replace(built, output)
+    return exported
 
 
 def cross_compiler(arch: str) -> str | None:

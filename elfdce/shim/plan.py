@@ -105,17 +105,11 @@ class ShimPlan(Record):
 
 def plan_shim(library: GlibcLibrary, host: ExportSet, policy: Policy) -> ShimPlan:
     """The plan of the shim replacing ``library`` (whose host exports are ``host``)."""
-    by_name: dict[str, PolicyEntry] = {}
-    position: dict[str, int] = {}
-    for i, e in enumerate(policy.entries):
-        for n in e.names:
-            if n not in by_name:
-                by_name[n] = e
-                position[n] = i
-    excluded: list[Exclusion] = []
+    by_name, position = _first_entries(policy)
     functions: list[ExportPair] = []
     data: list[DataObject] = []
     no_ops: list[ExportPair] = []
+    excluded: list[Exclusion] = []
     for p in host.pairs:
         entry = by_name.get(p.name)
         if library.key == "libc" and p.name == EARLY_INIT:
@@ -130,11 +124,32 @@ def plan_shim(library: GlibcLibrary, host: ExportSet, policy: Policy) -> ShimPla
             data.append(DataObject(p, entry.cls))
         else:
             excluded.append(Exclusion(p, f"symbol type {p.kind}: neither a function nor data"))
+    slots = _slots(policy, functions, by_name, position)
+    entries = (library.setup, f"{library.key}_describe")
+    return ShimPlan(library, host, tuple(slots), tuple(data), tuple(no_ops), tuple(excluded),
+                    entries)
 
+
+def _first_entries(policy: Policy) -> tuple[dict[str, PolicyEntry], dict[str, int]]:
+    """The first entry of the policy naming each name, and that entry's position."""
+    by_name: dict[str, PolicyEntry] = {}
+    position: dict[str, int] = {}
+    for i, e in enumerate(policy.entries):
+        for n in e.names:
+            if n not in by_name:
+                by_name[n] = e
+                position[n] = i
+    return by_name, position
+
+
+def _slots(policy: Policy, functions: list[ExportPair], by_name: dict[str, PolicyEntry],
+           position: dict[str, int]) -> list[Slot]:
+    """The dispatch table: one slot per table entry of the policy, in its order (bound to the
+    entry's default pair, or to its last, or reserved when the host lacks the name), then every
+    other function pair in the order of the policy's entries."""
     by_fname: dict[str, list[ExportPair]] = {}
     for p in functions:
         by_fname.setdefault(p.name, []).append(p)
-    new = tuple.__new__  # thousands of slots: skip the keyword-aware constructor
     slots: list[Slot] = []
     bound: set[tuple[str, str]] = set()
     for e in policy.entries:
@@ -147,22 +162,19 @@ def plan_shim(library: GlibcLibrary, host: ExportSet, policy: Policy) -> ShimPla
             if (chosen.name, chosen.version) in bound:
                 chosen = None  # an entry listed twice: its pair has a slot already
         if chosen is None:
-            slots.append(new(Slot, (len(slots), e.name, None, False, e.cls, "")))
+            slots.append(Slot(len(slots), e.name, None, False, e.cls, ""))
             continue
         bound.add((chosen.name, chosen.version))
-        slots.append(new(Slot, (len(slots), chosen.name, chosen.version, chosen.default, e.cls,
-                                chosen.kind)))
+        slots.append(Slot(len(slots), chosen.name, chosen.version, chosen.default, e.cls,
+                          chosen.kind))
     last = len(position)
     rest = sorted(
         (p for p in functions if (p.name, p.version) not in bound),
         key=lambda p: position.get(p.name, last),
     )
     for p in rest:
-        slots.append(new(Slot, (len(slots), p.name, p.version, p.default, by_name[p.name].cls,
-                                p.kind)))
-    entries = (library.setup, f"{library.key}_describe")
-    return ShimPlan(library, host, tuple(slots), tuple(data), tuple(no_ops), tuple(excluded),
-                    entries)
+        slots.append(Slot(len(slots), p.name, p.version, p.default, by_name[p.name].cls, p.kind))
+    return slots
 
 
 __all__ = ["DataObject", "Exclusion", "ShimPlan", "Slot", "export_signature", "plan_shim"]

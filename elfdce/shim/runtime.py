@@ -208,43 +208,56 @@ class Session:
         against the host file first), but the program name (``argv0``) and
         ``__libc_single_threaded`` (0: host threads may exist, a stale 1 would skip atomics).
         """
-        ffi = self.ffi
-        overrides = overrides or {}
+        callbacks = self._callbacks(overrides or {})
+        table = self.ffi.new("void *[]", max(len(shim.slots), 1))
+        counts = {"native": 0, "overridden": 0, "dce_on_host": 0, "trapped": 0}
+        for s in shim.slots:
+            function, counted = self._slot_function(shim, s, callbacks, strict)
+            if function is not None:
+                table[s.index] = function
+            counts[counted] += 1
+        initialised = self._fill_data(shim, argv0)
+        self._setup(shim, table)
+        return FillReport(shim.library, counts["native"], counts["overridden"],
+                          counts["dce_on_host"], counts["trapped"], initialised)
+
+    def _callbacks(self, overrides: dict[str, tuple[str, Callable[..., Any]]]) -> dict[str, Any]:
+        """A C callback of each override, by name (kept as long as the session)."""
         callbacks = {}
         for name, (ctype, fn) in overrides.items():
             try:
-                cb = ffi.callback(ctype, fn)
+                cb = self.ffi.callback(ctype, fn)
             except Exception as err:  # cffi's CDefError, FFIError, TypeError
                 detail = " ".join(str(err).split())
                 raise ShimLoadError(f"override {name}: bad C function type {ctype!r}: "
                                     f"{detail}") from None
             self._keep.append(cb)
             callbacks[name] = cb
-        table = ffi.new("void *[]", max(len(shim.slots), 1))
-        counts = {"native": 0, "overridden": 0, "dce_on_host": 0, "trapped": 0}
-        for s in shim.slots:
-            if s.name in callbacks:
-                table[s.index] = ffi.cast("void *", callbacks[s.name])
-                counts["overridden"] += 1
-                continue
-            if s.version is None:
-                counts["trapped"] += 1  # a slot kept for DCE's layout: nothing calls it
-                continue
-            if strict and s.cls == "DCE":
-                table[s.index] = self._trap(f"{s.label}: a DCE-class function without an "
-                                            "override (--strict)")
-                counts["trapped"] += 1
-                continue
-            ptr = self.host_symbol(shim.soname, s.name, s.version)
-            if ptr == ffi.NULL:
-                table[s.index] = self._trap(f"{s.label}: the host has no such function")
-                counts["trapped"] += 1
-                continue
-            if s.name in SHARED_STATE:
-                ptr = self._in_step(s.name, ptr)
-            table[s.index] = ptr
-            counts["dce_on_host" if s.cls == "DCE" else "native"] += 1
-        initialised = self._fill_data(shim, argv0)
+        return callbacks
+
+    def _slot_function(self, shim: LoadedShim, s: SlotInfo, callbacks: dict[str, Any],
+                       strict: bool) -> tuple[Any, str]:
+        """What the slot ``s`` calls (None: nothing, it stays on the shim's trap), and which
+        of `FillReport`'s counts it adds to."""
+        ffi = self.ffi
+        if s.name in callbacks:
+            return ffi.cast("void *", callbacks[s.name]), "overridden"
+        if s.version is None:
+            return None, "trapped"  # a slot kept for DCE's layout: nothing calls it
+        if strict and s.cls == "DCE":
+            return self._trap(f"{s.label}: a DCE-class function without an override "
+                              "(--strict)"), "trapped"
+        ptr = self.host_symbol(shim.soname, s.name, s.version)
+        if ptr == ffi.NULL:
+            return self._trap(f"{s.label}: the host has no such function"), "trapped"
+        if s.name in SHARED_STATE:
+            ptr = self._in_step(s.name, ptr)
+        return ptr, "dce_on_host" if s.cls == "DCE" else "native"
+
+    def _setup(self, shim: LoadedShim, table: Any) -> None:
+        """Call ``<lib>_setup`` with the filled table; ShimLoadError when it is missing or
+        refuses the table."""
+        ffi = self.ffi
         setup = self.C.dlsym(shim.handle, f"{shim.library}_setup".encode())
         if setup == ffi.NULL:
             raise ShimLoadError(f"{shim.path}: no {shim.library}_setup entry")
@@ -252,8 +265,6 @@ class Session:
                           setup)(table, len(shim.slots))
         if result == ffi.NULL:
             raise ShimLoadError(f"{shim.path}: {shim.library}_setup refused {len(shim.slots)} slots")
-        return FillReport(shim.library, counts["native"], counts["overridden"],
-                          counts["dce_on_host"], counts["trapped"], initialised)
 
     def _trap(self, what: str) -> Any:
         """A function for a slot that must not be called: says which and exits 127."""
@@ -387,6 +398,7 @@ class Session:
         program's copy is still all zero: data a constructor has written into it already (the
         iostreams libstdc++ builds in place) is kept. Returns the number redone."""
         from ..elf import read_elf
+        from ..elf.constants import PT_GNU_RELRO
 
         ffi, C = self.ffi, self.C
         elf = read_elf(program, relocations=True)
@@ -397,22 +409,10 @@ class Session:
         if not copies:
             return 0
         relro = [(base + p.vaddr, base + p.vaddr + p.memsz) for p in elf.segments
-                 if p.type == 0x6474E552]  # PT_GNU_RELRO: read-only once relocated
-        shims = {os.path.realpath(s.path) for s in self.shims}
-        others = []
-        lm = ffi.new("struct elfdce_link_map **")
-        if C.dlinfo(handle, RTLD_DI_LINKMAP, lm) != 0:
+                 if p.type == PT_GNU_RELRO]  # read-only once relocated
+        others = self._other_objects(handle, base)
+        if others is None:
             return 0
-        node = ffi.cast("struct elfdce_link_map *", lm[0])
-        while node.l_prev != ffi.NULL:
-            node = ffi.cast("struct elfdce_link_map *", node.l_prev)
-        while node != ffi.NULL:
-            name = ffi.string(node.l_name) if node.l_name != ffi.NULL else b""
-            if name and node.l_addr != base and os.path.realpath(os.fsdecode(name)) not in shims:
-                h = C.dlmopen(self.lmid, name, RTLD_NOW | RTLD_NOLOAD)
-                if h != ffi.NULL:
-                    others.append(h)
-            node = ffi.cast("struct elfdce_link_map *", node.l_next)
         redone = 0
         for sym in copies:
             target = ffi.cast("char *", base + sym.value)
@@ -426,6 +426,27 @@ class Session:
                     redone += 1
                     break
         return redone
+
+    def _other_objects(self, handle: Any, base: int) -> list[Any] | None:
+        """Handles of the objects of the namespace, in link-map order, but the program (loaded
+        at ``base``, ``handle``) and the shims; None when the loader does not say."""
+        ffi, C = self.ffi, self.C
+        shims = {os.path.realpath(s.path) for s in self.shims}
+        others = []
+        lm = ffi.new("struct elfdce_link_map **")
+        if C.dlinfo(handle, RTLD_DI_LINKMAP, lm) != 0:
+            return None
+        node = ffi.cast("struct elfdce_link_map *", lm[0])
+        while node.l_prev != ffi.NULL:
+            node = ffi.cast("struct elfdce_link_map *", node.l_prev)
+        while node != ffi.NULL:
+            name = ffi.string(node.l_name) if node.l_name != ffi.NULL else b""
+            if name and node.l_addr != base and os.path.realpath(os.fsdecode(name)) not in shims:
+                h = C.dlmopen(self.lmid, name, RTLD_NOW | RTLD_NOLOAD)
+                if h != ffi.NULL:
+                    others.append(h)
+            node = ffi.cast("struct elfdce_link_map *", node.l_next)
+        return others
 
     def _write_relro(self, target: Any, src: Any, size: int,
                      relro: list[tuple[int, int]]) -> None:

@@ -7,6 +7,9 @@ import stat
 
 from ..elf import constants as C
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
 def find_under(top: str, seen: set[tuple[int, int]],
@@ -17,23 +20,9 @@ def find_under(top: str, seen: set[tuple[int, int]],
     problems = [] if problems is None else problems
 
     def consider(path: str, dev: int, inode: int) -> None:
-        if (dev, inode) in seen:
-            return
-        try:
-            # O_NONBLOCK: a FIFO that slipped through must not block us
-            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-        except OSError as err:
-            problems.append((path, f"cannot be read: {err.strerror or err}"))
-            return
-        try:
-            if os.read(fd, 4) != C.ELFMAG or not stat.S_ISREG(os.fstat(fd).st_mode):
-                return
-        except OSError:
-            return
-        finally:
-            os.close(fd)
-        seen.add((dev, inode))
-        out.append(path)
+        if (dev, inode) not in seen and _is_elf(path, problems):
+            seen.add((dev, inode))
+            out.append(path)
 
     try:
         st = os.stat(top)  # a top-level argument may itself be a link: the user named it
@@ -42,7 +31,32 @@ def find_under(top: str, seen: set[tuple[int, int]],
     if not stat.S_ISDIR(st.st_mode):
         consider(top, st.st_dev, st.st_ino)
         return out
-    stack = [(top, st.st_dev)]
+    _walk(top, st.st_dev, consider, problems)
+    return sorted(out)
+
+
+def _is_elf(path: str, problems: list[tuple[str, str]]) -> bool:
+    """Whether ``path`` is a regular file starting with the ELF magic; one that cannot be
+    opened is added to ``problems``."""
+    try:
+        # O_NONBLOCK: a FIFO that slipped through must not block us
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as err:
+        problems.append((path, f"cannot be read: {err.strerror or err}"))
+        return False
+    try:
+        return os.read(fd, 4) == C.ELFMAG and stat.S_ISREG(os.fstat(fd).st_mode)
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
+
+def _walk(top: str, top_dev: int, consider: Callable[[str, int, int], None],
+          problems: list[tuple[str, str]]) -> None:
+    """``consider(path, device, inode)`` for each file under the directory ``top``, never
+    following a symbolic link; a directory that cannot be listed is added to ``problems``."""
+    stack = [(top, top_dev)]
     while stack:
         d, dev = stack.pop()
         try:
@@ -60,7 +74,6 @@ def find_under(top: str, seen: set[tuple[int, int]],
                     consider(e.path, dev, e.inode())
             except OSError:
                 continue
-    return sorted(out)
 
 
 def program_directory(directory: str) -> bool:

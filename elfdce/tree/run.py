@@ -21,6 +21,7 @@ from .store import ResultStore, fingerprint
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import concurrent.futures as cf
     from collections.abc import Callable, Iterable, Iterator
 
     from ..elf import ElfSymbols
@@ -84,7 +85,6 @@ def analyse(path: str) -> FileResult:
                             for i in report.missing()}))
     closure = []
     for o in report.closure.loaded()[1:]:
-        assert o.path is not None
         try:
             st = os.stat(o.path)
         except OSError:
@@ -155,25 +155,36 @@ def run_tree(
     interrupted = False
     try:
         if jobs == 1:
-            _init_worker(mode, policy, sysroot, in_process=True)
-            for todo in state.discover(tops):
-                for i in range(0, len(todo), CHUNK):
-                    state.add(_analyse_chunk(todo[i:i + CHUNK])[0])
+            _run_in_process(state, tops, mode, policy, sysroot)
         else:
             rss = _run_pool(state, tops, jobs, mode, policy, sysroot)
     except KeyboardInterrupt:
         interrupted = True
+    _save(store, state)
+    own = peak_rss_kb()
+    files = sorted(state.files)
+    ordered = tuple(state.results[p] for p in files if p in state.results)
+    return TreeRun(mode, tuple(files), ordered, jobs, time.perf_counter() - start, interrupted,
+                   state.from_cache, (own, *rss))
+
+
+def _run_in_process(state: _RunState, tops: list[str], mode: str, policy: Policy | None,
+                    sysroot: str | None) -> None:
+    """The run with one job: the work of the workers, chunk by chunk, in this process."""
+    _init_worker(mode, policy, sysroot, in_process=True)
+    for todo in state.discover(tops):
+        for i in range(0, len(todo), CHUNK):
+            state.add(_analyse_chunk(todo[i:i + CHUNK])[0])
+
+
+def _save(store: ResultStore | None, state: _RunState) -> None:
+    """Keep the results in ``store``, if any, and say what went wrong with it on stderr."""
     if store is not None and state.results:
         store.save(state.results.values())
     if store is not None and store.warning:
         import sys
 
         print(f"elfdce: warning: {store.warning}", file=sys.stderr)
-    own = peak_rss_kb()
-    files = sorted(state.files)
-    ordered = tuple(state.results[p] for p in files if p in state.results)
-    return TreeRun(mode, tuple(files), ordered, jobs, time.perf_counter() - start, interrupted,
-                   state.from_cache, (own, *rss))
 
 
 class _RunState:
@@ -218,58 +229,83 @@ class _RunState:
 
 def _run_pool(state: _RunState, tops: list[str], jobs: int, mode: str, policy: Policy | None,
               sysroot: str | None) -> list[int]:
-    import concurrent.futures as cf
-    import multiprocessing
-    from concurrent.futures.process import BrokenProcessPool
+    """The run with ``jobs`` worker processes, fed chunk by chunk as directories are walked;
+    the peak RSS of each worker, largest first."""
+    pool = _Pool(state, jobs, (mode, policy, sysroot, False))
+    try:
+        for todo in state.discover(tops):
+            for i in range(0, len(todo), CHUNK):
+                pool.submit(todo[i:i + CHUNK])
+            pool.drain(block=False)
+        while pool.pending:
+            pool.drain(block=True)
+    except KeyboardInterrupt:
+        pool.kill()
+        raise
+    pool.executor.shutdown(wait=True)
+    return sorted(pool.worker_rss.values(), reverse=True)
 
-    worker_rss: dict[int, int] = {}
-    ctx = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
 
-    def new_pool(workers: int) -> cf.ProcessPoolExecutor:
-        return cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
-                                      initializer=_init_worker,
-                                      initargs=(mode, policy, sysroot, False))
+class _Pool:
+    """The worker processes of a run, the chunks they are on, and what to do when one dies."""
 
-    def collect(fut: cf.Future) -> None:
-        chunk, pid, peak = fut.result()
-        worker_rss[pid] = max(worker_rss.get(pid, 0), peak)
-        state.add(chunk)
+    def __init__(self, state: _RunState, jobs: int, initargs: tuple) -> None:
+        import multiprocessing
 
-    def isolate(paths: list[str]) -> None:
-        """After a worker died: each file of the lost chunks alone in a fresh worker, so the
-        one that kills it (an OOM kill, a crash) becomes an error of its own."""
-        for path in paths:
-            with new_pool(1) as single:
-                try:
-                    collect(single.submit(_analyse_chunk, [path]))
-                except BrokenProcessPool:
-                    state.add([FileResult(path, "error", "the worker analysing it died "
-                                          "(killed, or out of memory)", 0, 0, None, None, (), (),
-                                          ())])
+        self.state, self.jobs, self.initargs = state, jobs, initargs
+        self.worker_rss: dict[int, int] = {}  # pid -> peak RSS (KiB)
+        self.context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
+        self.executor = self._new_executor(jobs)
+        self.pending: dict[cf.Future, list[str]] = {}  # chunk being analysed -> its paths
 
-    import signal
+    def _new_executor(self, workers: int) -> cf.ProcessPoolExecutor:
+        import concurrent.futures as cf
 
-    def submit(chunk: list[str]) -> cf.Future:
+        return cf.ProcessPoolExecutor(max_workers=workers, mp_context=self.context,
+                                      initializer=_init_worker, initargs=self.initargs)
+
+    def submit(self, chunk: list[str]) -> None:
+        """Hand ``chunk`` to a worker (after a worker death, to the pool that replaces it)."""
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            self.pending[self._submit(chunk)] = chunk
+        except BrokenProcessPool:
+            self.drain(False)
+            self.pending[self._submit(chunk)] = chunk
+
+    def _submit(self, chunk: list[str]) -> cf.Future:
+        import signal
+
         # The pool forks its workers inside submit: a Ctrl-C landing in the fork was swallowed
         # by an at-fork handler, or left the executor half started. Held back until submit
         # returns, it arrives where the run can stop cleanly.
         old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
-            return pool.submit(_analyse_chunk, chunk)
+            return self.executor.submit(_analyse_chunk, chunk)
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
-    pool = new_pool(jobs)
-    pending: dict[cf.Future, list[str]] = {}
+    def _collect(self, fut: cf.Future) -> None:
+        """Take the results of a finished chunk, and its worker's peak RSS."""
+        chunk, pid, peak = fut.result()
+        self.worker_rss[pid] = max(self.worker_rss.get(pid, 0), peak)
+        self.state.add(chunk)
 
-    def drain(block: bool) -> None:
-        nonlocal pool
+    def drain(self, block: bool) -> None:
+        """Collect the finished chunks (``block``: all, as they finish). When a worker died,
+        the chunks not collected are redone file by file (`_isolate`) and a new pool takes
+        over."""
+        import concurrent.futures as cf
+        from concurrent.futures.process import BrokenProcessPool
+
+        pending = self.pending
         futures = cf.as_completed(list(pending)) if block else [f for f in pending if f.done()]
         lost: list[str] = []
         broken = False
         for fut in futures:
             try:
-                collect(fut)
+                self._collect(fut)
             except BrokenProcessPool:
                 broken = True
                 lost += pending[fut]
@@ -279,32 +315,32 @@ def _run_pool(state: _RunState, tops: list[str], jobs: int, mode: str, policy: P
         if broken:
             lost += [p for chunk in pending.values() for p in chunk]
             pending.clear()
-            pool.shutdown(wait=False, cancel_futures=True)
-            isolate(lost)
-            pool = new_pool(jobs)
+            self.executor.shutdown(wait=False, cancel_futures=True)
+            self._isolate(lost)
+            self.executor = self._new_executor(self.jobs)
 
-    try:
-        for todo in state.discover(tops):
-            for i in range(0, len(todo), CHUNK):
-                chunk = todo[i:i + CHUNK]
+    def _isolate(self, paths: list[str]) -> None:
+        """After a worker died: each file of the lost chunks alone in a fresh worker, so the
+        one that kills it (an OOM kill, a crash) becomes an error of its own."""
+        from concurrent.futures.process import BrokenProcessPool
+
+        for path in paths:
+            with self._new_executor(1) as single:
                 try:
-                    pending[submit(chunk)] = chunk
+                    self._collect(single.submit(_analyse_chunk, [path]))
                 except BrokenProcessPool:
-                    drain(False)
-                    pending[submit(chunk)] = chunk
-            drain(False)
-        while pending:
-            drain(True)
-    except KeyboardInterrupt:
-        # The workers ignore SIGINT: end them (waiting for the chunks they are on could take
-        # long), then let the executor see them gone, so that nothing of it is left for the
-        # interpreter's exit to trip over. (submit cannot be interrupted: SIGINT is held back.)
-        for proc in list((getattr(pool, "_processes", None) or {}).values()):
+                    self.state.add([FileResult(path, "error", "the worker analysing it died "
+                                               "(killed, or out of memory)", 0, 0, None, None,
+                                               (), (), ())])
+
+    def kill(self) -> None:
+        """Stop at once, on Ctrl-C. The workers ignore SIGINT: end them (waiting for the chunks
+        they are on could take long), then let the executor see them gone, so that nothing of
+        it is left for the interpreter's exit to trip over. (Submitting cannot be interrupted:
+        SIGINT is held back.)"""
+        for proc in list((getattr(self.executor, "_processes", None) or {}).values()):
             proc.kill()
-        pool.shutdown(wait=True, cancel_futures=True)
-        raise
-    pool.shutdown(wait=True)
-    return sorted(worker_rss.values(), reverse=True)
+        self.executor.shutdown(wait=True, cancel_futures=True)
 
 
 __all__ = ["FileResult", "MODES", "ResultStore", "TreeRun", "analyse",
