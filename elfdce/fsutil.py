@@ -15,7 +15,9 @@ class InputError(Exception):
     """An input file that cannot be read as one: ``str()`` is ``PATH: problem``."""
 
     def __init__(self, path: str, problem: str) -> None:
-        super().__init__(f"{path}: {problem}")
+        from .elf.errors import one_line
+
+        super().__init__(one_line(f"{path}: {problem}"))
         self.path, self.problem = path, problem
 
 
@@ -105,9 +107,7 @@ def write_set(files: list[tuple[str, bytes]], mode: int = 0o644) -> None:
                 f.write(data)
             os.chmod(tmp, mode)
     except BaseException:
-        for tmp, _ in staged:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        _discard(*(tmp for tmp, _ in staged))
         raise
     for tmp, path in staged:
         os.replace(tmp, path)
@@ -125,9 +125,15 @@ def write_atomic(path: str, data: bytes, mode: int = 0o644) -> None:
         os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
+        _discard(tmp)
+        raise
+
+
+def _discard(*temporaries: str) -> None:
+    """Remove the temporaries a failed or interrupted write leaves."""
+    for tmp in temporaries:
         if os.path.exists(tmp):
             os.unlink(tmp)
-        raise
 
 
 def holds(path: str, data: bytes) -> bool:
@@ -221,11 +227,9 @@ def patched_copy(path: str, output: str, edits: list[tuple[int, bytes]]) -> str:
                 f.write(data)
         os.replace(tmp, output)
     except OSError as err:  # a full disk: the user's path, not the temporary's
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        _discard(tmp)
         raise OSError(err.errno, err.strerror, output) from None
     except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        _discard(tmp)
         raise
     return output

@@ -594,3 +594,18 @@ def test_a_dt_hash_claim_without_section_headers_is_bounded(tmp_path, gcc):
     assert time.monotonic() - t < 5
     assert proc.returncode == 2 and "dynamic symbols: more than" in proc.stderr, proc.stderr
     assert _peak_child_rss_mb() < 400
+
+
+def test_error_messages_stay_one_line_whatever_the_names(tmp_path):
+    """A crafted section name (hypothesis found ``\\n`` in place of the dot of
+    ``.gnu.version_r``) or a file name with a newline cannot break the one-line message."""
+    from elfdce.fsutil import InputError
+
+    for err in (ElfError("lib\nx.so", "\ngnu.version_r: vernaux 0 is outside the section"),
+                InputError("policy\r.tsv", "not UTF-8\x7f")):
+        assert "\n" not in str(err) and "\r" not in str(err) and "\x7f" not in str(err)
+        assert "\\x0a" in str(err) or "\\x0d" in str(err)
+    weird = tmp_path / "new\nline.so"
+    weird.write_bytes(b"not an ELF file at all")
+    proc = _cli("scan", str(weird))
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr

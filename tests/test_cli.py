@@ -120,7 +120,7 @@ def test_scan_path_imports_nothing_heavy(host_libc):
     code = ("import sys, runpy; sys.argv = ['elfdce', 'scan', '--format', 'readelf', %r];"
             "import elfdce.cli; elfdce.cli.main();"
             "heavy = {'argparse', 'dataclasses', 'typing', 'enum', 're', 'json', 'lief', 'capstone',"
-            " 'cffi', '_cffi_backend', 'elftools'} & set(sys.modules);"
+            " 'cffi', '_cffi_backend', 'elftools', 'shtab'} & set(sys.modules);"
             "sys.stderr.write(repr(sorted(heavy)))" % host_libc)
     proc = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True,
                           cwd=os.path.dirname(os.path.dirname(elfdce.__file__)))

@@ -163,16 +163,12 @@ def _text(report: Report, everything: bool, verdict=None) -> str:  # noqa: ANN00
         if not shown:
             continue
         lines.append(f"imports of {o.path}:")
-        width = max(len(_name(i)) for i in shown)
+        width = max(len(i.label) for i in shown)
         for i in shown:
             provider = i.provider or "-"
-            lines.append(f"  {_name(i):<{width}}  {i.verdict:<11} {provider:<22} {i.detail}"
+            lines.append(f"  {i.label:<{width}}  {i.verdict:<11} {provider:<22} {i.detail}"
                          .rstrip())
     return "\n".join(lines) + "\n"
-
-
-def _name(i) -> str:
-    return f"{i.name}@{i.version}" if i.version else i.name
 
 
 def _json(report: Report, verdict) -> str:  # noqa: ANN001

@@ -3,6 +3,16 @@
 from __future__ import annotations
 
 
+# Control characters (a crafted section name, a file name with a newline) written as \xNN, so
+# the message stays the one line it promises.
+_ONE_LINE = {c: f"\\x{c:02x}" for c in (*range(32), 127)}
+
+
+def one_line(text: str) -> str:
+    """``text`` with its control characters written as ``\\xNN``."""
+    return text.translate(_ONE_LINE)
+
+
 class ElfError(Exception):
     """A file that cannot be read as the ELF data asked for.
 
@@ -10,7 +20,7 @@ class ElfError(Exception):
     """
 
     def __init__(self, path: str, problem: str) -> None:
-        super().__init__(f"{path}: {problem}")
+        super().__init__(one_line(f"{path}: {problem}"))
         self.path = path
         self.problem = problem
 

@@ -5,11 +5,11 @@ library with the same exports)."""
 from __future__ import annotations
 
 from .sets import (
-    PRIVATE, ExportPair, ExportSet, VersionNode, c_identifier, from_elf, internal_name,
-    names_needing_symver, pair_label,
+    PRIVATE, ExportPair, ExportSet, VersionNode, c_identifier, from_elf, import_label,
+    internal_name, names_needing_symver, pair_label,
 )
 
 __all__ = [
     "PRIVATE", "ExportPair", "ExportSet", "VersionNode", "c_identifier", "from_elf",
-    "internal_name", "names_needing_symver", "pair_label",
+    "import_label", "internal_name", "names_needing_symver", "pair_label",
 ]

@@ -38,6 +38,11 @@ def pair_label(name: str, version: str, default: bool) -> str:
     return f"{name}{'@@' if default else '@'}{version}"
 
 
+def import_label(name: str, version: str | None) -> str:
+    """``name@version`` of an import (which asks for a version, not a default), or ``name``."""
+    return f"{name}@{version}" if version else name
+
+
 class VersionNode(Record):
     """A version node: ``name { … } parent;`` (``parent`` None for a root node)."""
 

@@ -13,6 +13,7 @@ import os
 
 from .._record import Record
 from ..emit.words import count
+from ..exports.sets import import_label
 from ..elf import constants as C
 from ..elf import read_elf
 from ..elf.constants import COPY_AND_IRELATIVE
@@ -50,6 +51,11 @@ class Import(Record):
     verdict: str  # one of VERDICTS
     detail: str
     data: bool = False  # a data object (STT_OBJECT/STT_TLS), not a function
+
+    @property
+    def label(self) -> str:
+        """``name@version`` (``name`` when unversioned)."""
+        return import_label(self.name, self.version)
 
 
 class ProgramInfo(Record):
@@ -116,7 +122,7 @@ class Report(Record):
                            + (f" and calls {', '.join(users)}, which change the libc's own "
                               "copies: it reads stale values unless they are kept in step"
                               if users else ""))
-        unsupported = sorted({_label(i) for i in self.imports if i.verdict == "unsupported"})
+        unsupported = sorted({i.label for i in self.imports if i.verdict == "unsupported"})
         if unsupported:
             hazards.append(f"{len(unsupported)} import{'s' * (len(unsupported) != 1)} no "
                            f"replacement can forward (TLS, GLIBC_PRIVATE): "
@@ -152,7 +158,7 @@ class Report(Record):
         out: dict[str, list[str]] = {}
         for i in self.missing():
             where = i.needed_from or i.provider or "(no library)"
-            out.setdefault(where, []).append(_label(i))
+            out.setdefault(where, []).append(i.label)
         return {k: sorted(set(v)) for k, v in sorted(out.items())}
 
     def summary(self) -> str:
@@ -175,14 +181,10 @@ def _counts(imports: tuple[Import, ...]) -> str:
     parts = [f"{counts[v]} {v}" for v in VERDICTS if counts[v] or v in ("DCE", "NATIVE",
                                                                           "missing")]
     text = f"{count(len(imports), 'import')} — {', '.join(parts)}"
-    missing = sorted({_label(i) for i in imports if i.verdict == "missing"})
+    missing = sorted({i.label for i in imports if i.verdict == "missing"})
     if missing:
         text += ": " + ", ".join(missing)
     return text
-
-
-def _label(i: Import) -> str:
-    return f"{i.name}@{i.version}" if i.version else i.name
 
 
 # `Kind` -> (ProgramInfo.pie as preflight's JSON has always named it, its description)
@@ -396,10 +398,8 @@ def _classify_built(
     defined_versions: dict[str, set[str]], index: dict[str, PolicyEntry],
 ) -> tuple[str, str]:
     """The verdict of an import against the replacements actually built."""
-    if version is not None and needed_from is not None:
-        have = defined_versions.get(needed_from)
-        if have is not None and version not in have:
-            return "missing", f"the replacement {needed_from} does not define version {version}"
+    if _version_undefined(version, needed_from, defined_versions):
+        return "missing", f"the replacement {needed_from} does not define version {version}"
     for soname, elf, defs in built:
         for d in defs.get(name, ()):
             if matches(d, version, bool(elf.version_defs)):
@@ -408,8 +408,17 @@ def _classify_built(
                     return entry.cls, f"exported by the replacement {soname}"
                 kind = "DATA" if d.is_object or d.is_tls else "NATIVE"
                 return kind, f"exported by the replacement {soname} (outside the table)"
-    label = f"{name}@{version}" if version else name
-    return "missing", f"no replacement the program loads exports {label}"
+    return "missing", f"no replacement the program loads exports {import_label(name, version)}"
+
+
+def _version_undefined(version: str | None, needed_from: str | None,
+                       defined_versions: dict[str, set[str]]) -> bool:
+    """The import asks ``needed_from`` (a file whose versions are known) for a version it does
+    not define: ld.so refuses to load the program."""
+    if version is None or needed_from is None:
+        return False
+    have = defined_versions.get(needed_from)
+    return have is not None and version not in have
 
 
 def _interpreter_names(closure: Closure) -> set[str]:
@@ -425,11 +434,9 @@ def _classify(
     provider: LoadedObject | None, defined_versions: dict[str, set[str]],
     index: dict[str, PolicyEntry], interp: set[str],
 ) -> tuple[str, str]:
-    if version is not None and needed_from is not None:
-        have = defined_versions.get(needed_from)
-        if have is not None and version not in have:
-            # ld.so: "version `X' not found (required by …)"
-            return "missing", f"{needed_from} does not define version {version}"
+    if _version_undefined(version, needed_from, defined_versions):
+        # ld.so: "version `X' not found (required by …)"
+        return "missing", f"{needed_from} does not define version {version}"
     if provider is None:
         if weak:
             return "weak", "unresolved weak import (allowed)"

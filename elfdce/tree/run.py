@@ -81,8 +81,7 @@ def analyse(path: str) -> FileResult:
         return _unreadable(path, str(err))
     except OSError as err:
         return _unreadable(path, f"{path}: {err.strerror or err}")
-    missing = tuple(sorted({f"{i.name}@{i.version}" if i.version else i.name
-                            for i in report.missing()}))
+    missing = tuple(sorted({i.label for i in report.missing()}))
     closure = []
     for o in report.closure.loaded()[1:]:
         try:
