@@ -5,11 +5,13 @@ from __future__ import annotations
 
 # Control characters (a crafted section name, a file name with a newline) written as \xNN, so
 # the message stays the one line it promises.
-_ONE_LINE = {c: f"\\x{c:02x}" for c in (*range(32), 127)}
+_ONE_LINE: dict[int, str] = {}  # filled on first use: kept off the scan path
 
 
 def one_line(text: str) -> str:
     """``text`` with its control characters written as ``\\xNN``."""
+    if not _ONE_LINE:
+        _ONE_LINE.update({c: f"\\x{c:02x}" for c in (*range(32), 127)})
     return text.translate(_ONE_LINE)
 
 
