@@ -95,6 +95,32 @@ def test_shared_cache_answers_as_no_cache(policy):
     assert cache.imports  # library classifications were reused
 
 
+def test_shared_cache_keeps_the_name_each_program_reaches_a_library_by(policy, tmp_path,
+                                                                       host_libc):
+    """One library file under two names (merged /usr: /lib/... is /usr/lib/...): the cache
+    parses it once, and each program's report still names the path its own search found.
+    (Debian 13's coreutils `factor`, whose RUNPATH is /usr/lib/x86_64-linux-gnu, showed it.)"""
+    libdir = os.path.dirname(host_libc)
+    other = ("/usr" + libdir) if not libdir.startswith("/usr/") else libdir[len("/usr"):]
+    if not os.path.samefile(libdir, other):
+        pytest.skip(f"{libdir} and {other} are not one directory here (no merged /usr)")
+    src = tmp_path / "p.c"
+    src.write_text("int main(void) { return 0; }\n")
+    plain = compile_c(tmp_path / "plain", str(src))
+    via_runpath = compile_c(tmp_path / "via_runpath", str(src), f"-Wl,-rpath,{other}",
+                            "-Wl,--enable-new-dtags")
+    cache = Cache()
+    first = preflight(plain, policy, cache=cache)
+    second = preflight(via_runpath, policy, cache=cache)
+    assert second == preflight(via_runpath, policy)
+    libc = [o for o in second.closure.loaded() if o.needed == "libc.so.6"][0]
+    assert libc.path == libc.elf.path and libc.path.startswith(other)
+    assert first.closure.loaded()[1].path != libc.path
+    files = {(os.stat(o.path).st_dev, os.stat(o.path).st_ino)
+             for r in (first, second) for o in r.closure.loaded()[1:]}
+    assert cache.parsed == 2 + len(files)  # the two programs, each library file once
+
+
 def test_parallel_run_equals_serial(tree, policy):
     one = run_tree([str(tree)], "preflight", policy=policy, jobs=1)
     two = run_tree([str(tree)], "preflight", policy=policy, jobs=2)

@@ -23,6 +23,9 @@ class Cache:
 
     def __init__(self) -> None:
         self._files: dict[tuple[int, int, int, int], ElfSymbols] = {}
+        # the same file by another name (merged /usr: /lib/... and /usr/lib/...): the parse
+        # shared, the path the loader would report its own
+        self._renamed: dict[tuple[tuple[int, int, int, int], str], ElfSymbols] = {}
         self._definitions: dict[int, tuple[ElfSymbols, dict[str, list[Symbol]]]] = {}
         self._import_names: dict[int, tuple[ElfSymbols, frozenset[str]]] = {}
         self._relevant: dict[tuple[int, int], bool] = {}
@@ -37,10 +40,13 @@ class Cache:
 
     def cached(self, path: str) -> ElfSymbols | None:
         """The library at ``path`` if it was read already (and has not changed since)."""
-        return self._files.get(self._key(path))
+        key = self._key(path)
+        elf = self._files.get(key)
+        return None if elf is None else self._named(key, elf, path)
 
     def read(self, path: str, relocations: bool) -> ElfSymbols:
-        """`read_elf`; libraries (``relocations`` False) once per file version."""
+        """`read_elf`; libraries (``relocations`` False) once per file version, whatever the
+        name they are reached by (each name keeps its own ``path``)."""
         if relocations:
             self.parsed += 1
             return read_elf(path, relocations=True)
@@ -50,7 +56,16 @@ class Cache:
             elf = read_elf(path, relocations=False)
             self._files[key] = elf
             self.parsed += 1
-        return elf
+        return self._named(key, elf, path)
+
+    def _named(self, key: tuple[int, int, int, int], elf: ElfSymbols, path: str) -> ElfSymbols:
+        """``elf`` as read under ``path`` (one record per name, so identity caches hold)."""
+        if elf.path == path:
+            return elf
+        renamed = self._renamed.get((key, path))
+        if renamed is None:
+            renamed = self._renamed[(key, path)] = elf._replace(path=path)
+        return renamed
 
     def definitions(self, elf: ElfSymbols) -> dict[str, list[Symbol]]:
         hit = self._definitions.get(id(elf))
