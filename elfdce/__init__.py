@@ -13,7 +13,7 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from .elf import ElfError, ElfSymbols, Symbol, SymbolVersion
+    from .elf import ElfError, ElfSymbols, Symbol, SymbolVersion, read_elf
     from .versionmaps import build_map, compat_pairs, version_script
 
 __version__ = "0.1.0"
@@ -33,10 +33,12 @@ def scan(path: str, *, relocations: bool = True) -> ElfSymbols:
 def __getattr__(name: str) -> object:
     # Loaded on first use. `scan` too: `python -m elfdce` imports this package before its
     # __main__ runs, and the reader is imported where cli/scan.py has paused the collector.
-    if name in ("ElfError", "ElfSymbols", "Symbol", "SymbolVersion"):
-        from . import elf
+    if name in ("ElfError", "ElfSymbols", "Symbol", "SymbolVersion", "read_elf", "elf"):
+        # import_module, not `from . import elf`: that asks this very hook for "elf" first
+        from importlib import import_module
 
-        value = getattr(elf, name)
+        elf = import_module(".elf", __name__)
+        value = elf if name == "elf" else getattr(elf, name)
     elif name in ("version_script", "compat_pairs", "build_map"):
         from . import versionmaps
 
@@ -48,6 +50,6 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
-    "ElfError", "ElfSymbols", "Symbol", "SymbolVersion", "build_map", "compat_pairs", "scan",
-    "version_script", "__version__",
+    "ElfError", "ElfSymbols", "Symbol", "SymbolVersion", "build_map", "compat_pairs", "read_elf",
+    "scan", "version_script", "__version__",
 ]

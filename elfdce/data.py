@@ -10,7 +10,7 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 
 def _shipped(name: str, marker: str, what: str) -> str:
     for d in (os.path.join(_HERE, name), os.path.join(os.path.dirname(_HERE), name)):
-        if os.path.exists(os.path.join(d, marker)):
+        if os.path.exists(os.path.join(d, marker)):  # a directory (csrc/shim) or a file
             return d
     raise FileNotFoundError(f"elfdce's {what} ({name}/) are missing from this installation")
 
@@ -22,7 +22,7 @@ def csrc_dir() -> str:
 
 def versions_dir() -> str:
     """The ``versions`` directory: the NS3 prefix maps and DCE 1.12's policy."""
-    return _shipped("versions", "libc-ns3.version", "NS3 prefix maps (versions/*-ns3.version)")
+    return _shipped("versions", "libc-ns3.version", "NS3 prefix maps (*-ns3.version)")
 
 
 if __name__ == "__main__":  # `python -m elfdce.data csrc|versions`: where an install keeps them

@@ -609,3 +609,8 @@ def test_error_messages_stay_one_line_whatever_the_names(tmp_path):
     weird.write_bytes(b"not an ELF file at all")
     proc = _cli("scan", str(weird))
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+    for args in (("table", "--policy", str(tmp_path / "no\nsuch")),
+                 ("diff", str(tmp_path / "ab\nlist"), "/bin/true"),
+                 ("fix-pie", "/bin/true", "-o", str(tmp_path / "no\ndir" / "out"))):
+        proc = _cli(*args)
+        assert proc.returncode == 2 and proc.stderr.count("\n") == 1, (args, proc.stderr)

@@ -23,12 +23,14 @@ def add_command(sub: argparse._SubParsersAction, name: str, execute: Callable | 
 
 
 def fail(command: str, message: str) -> int:
-    """Say ``elfdce COMMAND: MESSAGE`` on stderr; the bad-input exit status."""
+    """Say ``elfdce COMMAND: MESSAGE`` on stderr, one line (control characters in a name
+    written as ``\\xNN``); the bad-input exit status."""
     import sys
 
+    from ..elf.errors import one_line
     from .exits import BAD_INPUT
 
-    print(f"elfdce {command}: {message}", file=sys.stderr)
+    print(f"elfdce {command}: {one_line(message)}", file=sys.stderr)
     return BAD_INPUT
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .common import add_command, add_policy_option, fail
+from .common import add_command, add_policy_option, fail, os_error
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -76,7 +76,7 @@ def execute(args: argparse.Namespace) -> int:
     except (ElfError, PolicyError) as err:
         return fail("preflight", str(err))
     except OSError as err:
-        return fail("preflight", f"{err.filename}: {err.strerror or err}")
+        return fail("preflight", os_error(err, args.paths[0]))
     if replacements is not None and not args.json:
         print("note: under DCE, an import a replacement forwards (NATIVE, or DCE-class in "
               "name only) runs on the host, unsimulated; a missing one fails to load, or with "

@@ -138,6 +138,8 @@ class ExportSet(Record):
 
 
 def names_needing_symver(pairs: tuple[ExportPair, ...]) -> set[str]:
+    """The names a version script alone cannot give their versions: those with several
+    versions, or with compat versions only (each needs a ``.symver``)."""
     count: dict[str, int] = {}
     compat: set[str] = set()
     for p in pairs:

@@ -104,10 +104,13 @@ class NoCache(Cache):
         self.imports = None
 
     def read(self, path: str, relocations: bool) -> ElfSymbols:
+        """`read_elf`, every time."""
         return read_elf(path, relocations=relocations)
 
     def definitions(self, elf: ElfSymbols) -> dict[str, list[Symbol]]:
+        """`binding.definitions`, every time."""
         return definitions(elf)
 
     def index(self, policy: Policy) -> dict[str, PolicyEntry]:
+        """The policy's name index, every time."""
         return policy.by_name()

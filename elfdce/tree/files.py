@@ -82,6 +82,8 @@ def program_directory(directory: str) -> bool:
 
 
 def likely_program(path: str) -> bool:
+    """Whether ``path`` is in a program directory (bin/, sbin/, libexec/): read it with
+    relocations from the start."""
     return program_directory(os.path.dirname(path))
 
 

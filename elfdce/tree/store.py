@@ -14,10 +14,12 @@ if TYPE_CHECKING:
 
     from ..policy.model import Policy
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: kinds from elf.kind.classify (a static PIE is "static", not "library")
 
 
 def fingerprint(mode: str, policy: Policy | None, sysroot: str | None) -> str:
+    """The name of the results file of a run: the cache format, elfdce's version, the mode,
+    the sysroot and the policy."""
     from .. import __version__
 
     h = hashlib.sha256(f"{CACHE_FORMAT}|{__version__}|{mode}|{sysroot}".encode())
