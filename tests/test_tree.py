@@ -175,8 +175,10 @@ def test_progress_bar_on_a_terminal(tree):
     import pty
 
     master, slave = pty.openpty()
+    # a terminal that can draw one (rich draws nothing for TERM=dumb, as CI shells may set)
+    env = dict(os.environ, TERM="xterm-256color")
     proc = subprocess.Popen([sys.executable, "-m", "elfdce", "scan", "--tree", str(tree)],
-                            stdout=subprocess.PIPE, stderr=slave)
+                            stdout=subprocess.PIPE, stderr=slave, env=env)
     os.close(slave)
     proc.wait(timeout=120)
     chunks = []
