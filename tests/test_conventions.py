@@ -17,6 +17,7 @@ from conftest import HOST_LIBC, ROOT, run_cli
 
 import elfdce
 from elfdce.cli import COMMANDS, build_parser
+from elfdce.cli.completion import parsers
 from elfdce.cli.exits import BY_COMMAND, markdown_table, sentence
 from elfdce.emit.words import count
 
@@ -30,18 +31,8 @@ def schema(name: str) -> dict:
 
 
 def subparsers() -> dict[str, argparse.ArgumentParser]:
-    """Every subcommand's parser (nested ones as ``shim build``)."""
-    out = {}
-
-    def walk(parser: argparse.ArgumentParser, prefix: str) -> None:
-        for action in parser._actions:
-            if isinstance(action, argparse._SubParsersAction):
-                for name, sub in action.choices.items():
-                    out[f"{prefix}{name}".strip()] = sub
-                    walk(sub, f"{prefix}{name} ")
-
-    walk(build_parser(), "")
-    return out
+    """Every subcommand's parser (nested ones as ``shim build``), as the man page walks them."""
+    return {" ".join(words): p for words, p in parsers(build_parser()) if words}
 
 
 # --- JSON ------------------------------------------------------------------------------------

@@ -23,15 +23,6 @@ COMMANDS = {
 }
 
 
-def __getattr__(name: str) -> object:
-    # `EXIT_STATUS` (cli.exits) here for the man page, kept off the scan path
-    if name == "EXIT_STATUS":
-        from .exits import EXIT_STATUS
-
-        return EXIT_STATUS
-    raise AttributeError(f"module 'elfdce.cli' has no attribute {name!r}")
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The full argparse parser for every subcommand."""
     import argparse

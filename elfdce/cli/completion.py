@@ -52,8 +52,6 @@ def parsers(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()
     """``(command words, parser)`` of ``parser`` and every subparser under it, depth first in
     the order they were added; an alias is not listed twice, a subcommand whose help is
     suppressed not at all."""
-    import argparse
-
     yield path, parser
     for action in parser._actions:
         if not isinstance(action, argparse._SubParsersAction):
@@ -70,8 +68,6 @@ def parsers(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()
 def mark_paths(parser: argparse.ArgumentParser) -> None:
     """Give every file or directory argument of ``parser`` and its subparsers shtab's
     ``complete`` attribute (by metavar: `FILE_METAVARS`, `DIRECTORY_METAVARS`)."""
-    import argparse
-
     import shtab
 
     for _, p in parsers(parser):

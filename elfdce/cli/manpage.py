@@ -1,8 +1,8 @@
 """``elfdce man``: elfdce(1), a roff man page generated from the live parser.
 
 NAME, SYNOPSIS (one line per command), DESCRIPTION, OPTIONS, COMMANDS (a subsection per command
-and subcommand: its description and options), EXIT STATUS (`elfdce.cli.EXIT_STATUS` when that
-table exists, then each command's "Exit status: ..." sentence). No date: the same elfdce gives
+and subcommand: its description and options), EXIT STATUS (`cli.exits.EXIT_STATUS`, then each
+command's "Exit status: ..." sentence). No date: the same elfdce gives
 the same bytes.
 """
 
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 from .common import add_command
 from .completion import add_output_option, emit, parsers
+from .exits import EXIT_STATUS
 
 _EXIT_RE = re.compile(r"Exit status:\s*(.*?\.)(?=\s+[A-Z]|\s*$)", re.DOTALL)
 
@@ -73,8 +74,6 @@ def _metavar(action: argparse.Action) -> str:
 
 def _values(action: argparse.Action) -> str:
     """The roff for the values an action takes, in argparse's usage notation."""
-    import argparse
-
     meta = _italic(_metavar(action))
     nargs = action.nargs
     if nargs == 0:
@@ -107,8 +106,6 @@ def _usage_item(action: argparse.Action) -> str:
 
 def _help_text(action: argparse.Action, prog: str) -> str:
     """The action's help with argparse's ``%(...)s`` expanded, as argparse's formatter does."""
-    import argparse
-
     text = action.help or ""
     if "%" not in text:
         return text
@@ -125,8 +122,6 @@ def _help_text(action: argparse.Action, prog: str) -> str:
 def _shown(parser: argparse.ArgumentParser) -> list[argparse.Action]:
     """The actions of ``parser`` its help lists (neither suppressed nor -h/--help, which the
     page documents once)."""
-    import argparse
-
     return [a for a in parser._actions if a.help != argparse.SUPPRESS
             and not isinstance(a, argparse._HelpAction)]
 
@@ -134,8 +129,6 @@ def _shown(parser: argparse.ArgumentParser) -> list[argparse.Action]:
 def synopsis(parser: argparse.ArgumentParser, words: Iterable[str]) -> list[str]:
     """The roff lines (an ``.SY`` block) of ``parser``'s usage: optionals, then positionals;
     a mutually exclusive group as ``[a | b]``."""
-    import argparse
-
     groups = {id(a): g for g in parser._mutually_exclusive_groups for a in g._group_actions}
     items: list[str] = []
     done: set[int] = set()
@@ -160,8 +153,6 @@ def synopsis(parser: argparse.ArgumentParser, words: Iterable[str]) -> list[str]
 def _paragraph(parser: argparse.ArgumentParser, text: str | None) -> list[str]:
     """A description or epilog: one filled paragraph, as argparse's default formatter gives
     it; kept line by line (no fill) when the parser's formatter keeps its layout."""
-    import argparse
-
     if not text:
         return []
     formatter = parser.formatter_class
@@ -187,15 +178,11 @@ def _options(actions: list[argparse.Action], prog: str) -> list[str]:
 
 def _own_options(parser: argparse.ArgumentParser) -> list[argparse.Action]:
     """`_shown` without the subcommands (a list of their own)."""
-    import argparse
-
     return [a for a in _shown(parser) if not isinstance(a, argparse._SubParsersAction)]
 
 
 def _commands_of(parser: argparse.ArgumentParser) -> list[tuple[str, str]]:
     """``(name, help)`` of the subcommands directly under ``parser``, as its help lists them."""
-    import argparse
-
     out = []
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
@@ -205,8 +192,6 @@ def _commands_of(parser: argparse.ArgumentParser) -> list[tuple[str, str]]:
 
 
 def _is_group(parser: argparse.ArgumentParser) -> bool:
-    import argparse
-
     return any(isinstance(a, argparse._SubParsersAction) for a in parser._actions)
 
 
@@ -225,14 +210,14 @@ def exit_statuses(parser: argparse.ArgumentParser) -> list[tuple[str, str]]:
 def page(parser: argparse.ArgumentParser | None = None,
          statuses: Mapping[int, str] | None = None) -> str:
     """elfdce(1) as roff, from ``parser`` (default: the full elfdce parser). ``statuses``:
-    exit status -> meaning for EXIT STATUS; default `elfdce.cli.EXIT_STATUS` where that
-    exists (``{}``: only each command's own sentence)."""
+    exit status -> meaning for EXIT STATUS; default `exits.EXIT_STATUS` (``{}``: only each
+    command's own sentence)."""
     from .. import cli
 
     if parser is None:
         parser = cli.build_parser()
     if statuses is None:
-        statuses = getattr(cli, "EXIT_STATUS", None) or {}
+        statuses = EXIT_STATUS
     lines = _head(parser)
     lines += _top_options(parser)
     lines += _command_sections(parser)
@@ -268,8 +253,6 @@ def _head(parser: argparse.ArgumentParser) -> list[str]:
 
 def _top_options(parser: argparse.ArgumentParser) -> list[str]:
     """OPTIONS: -h/--help (which every command has) and the top-level parser's own."""
-    import argparse
-
     lines = [".SH OPTIONS"]
     helps = [a for a in parser._actions if isinstance(a, argparse._HelpAction)]
     if helps:

@@ -48,6 +48,8 @@ def fix_pie(path: str, output: str | None = None) -> PieFix:
     unchanged. Raises `ElfError` for a file that is not ELF or not a PIE (`elf.kind.classify`:
     an ET_EXEC, a static PIE, a shared library).
     """
+    from ..fsutil import patched_copy
+
     elf = read_elf(path, relocations=False)
     output = output or path
     kind = classify(elf)
@@ -60,7 +62,7 @@ def fix_pie(path: str, output: str | None = None) -> PieFix:
     size = 8 if elf.is_64 else 4
     if index is None:
         if output != path:
-            _write(path, output, [])
+            patched_copy(path, output, [])
         return PieFix(path, output, None, size, 0, 0)
     old = elf.dynamic.entries[index].value
     offset = dyn_segment.offset + index * 2 * size + size  # d_tag, then d_val
@@ -72,11 +74,5 @@ def fix_pie(path: str, output: str | None = None) -> PieFix:
     if len(raw) != size or struct.unpack(fmt, raw)[0] != old:  # the reader and the bytes agree
         raise ElfError(path, f"DT_FLAGS_1 value not found at offset {offset:#x}")
     if output != path or new != old:
-        _write(path, output, [(offset, struct.pack(fmt, new))])
+        patched_copy(path, output, [(offset, struct.pack(fmt, new))])
     return PieFix(path, output, offset, size, old, new)
-
-
-def _write(path: str, output: str, patches: list[tuple[int, bytes]]) -> None:
-    from ..fsutil import patched_copy
-
-    patched_copy(path, output, patches)
