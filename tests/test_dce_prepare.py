@@ -26,7 +26,8 @@ pthread_231_program = test_version_maps.pthread_231_program  # the fixture, shar
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURE = os.path.join(ROOT, "tests", "dcetree")
 WAF = [sys.executable, os.path.join(ROOT, "tests", "waf_driver.py")]
-EDITED = ("wscript", "model/libc-ns3.h", "model/elf-cache.cc")
+EDITED = ("wscript", "model/libc-ns3.h", "model/elf-cache.cc", "model/dce-manager.cc",
+          "model/libc-dce.cc", "model/libc.cc")
 
 
 cli = run_cli
@@ -93,9 +94,11 @@ def test_dry_run_shows_a_diff_and_changes_nothing(tree):
     lines = edits_diff.splitlines()
     added = [ln for ln in lines if ln.startswith("+") and not ln.startswith("+++")]
     removed = [ln for ln in lines if ln.startswith("-") and not ln.startswith("---")]
-    assert len(removed) == 1 and "dcemakeversion" not in removed[0] and "SRC[0]" in removed[0]
+    # replaced: the dcemakeversion rule, DCE's __sprintf_chk signature
+    assert len(removed) == 2 and "dcemakeversion" not in removed[1] and "SRC[0]" in removed[1]
+    assert removed[0] == "-int __sprintf_chk (char *s, int len, const char *f, ...)"
     edits = [ln for ln in added if "elfdce dce prepare" in ln]
-    assert len(edits) == 8 and len(added) == 10  # each marked; the #include's two more lines
+    assert len(edits) == 12 and len(added) == 16  # each marked; two #includes, two more lines each
 
 
 def test_prepare_check_idempotence_and_undo(tree):
@@ -103,7 +106,8 @@ def test_prepare_check_idempotence_and_undo(tree):
     assert cli("dce", "prepare", "--check", tree).returncode == 1
     r = cli("dce", "prepare", tree)
     assert r.returncode == 0, r.stderr
-    assert "prepared (model/elf-cache.cc, model/libc-ns3.h, wscript)" in r.stdout
+    assert ("prepared (model/dce-manager.cc, model/elf-cache.cc, model/libc-dce.cc, "
+            "model/libc-ns3.h, model/libc.cc, wscript)") in r.stdout
     assert cli("dce", "prepare", "--check", tree).returncode == 0
     once = digest(tree)
     r = cli("dce", "prepare", tree)
@@ -196,6 +200,11 @@ def assert_routed(got: dict[str, str]) -> None:
     assert got["pthread_create@GLIBC_2.2.5"] == "dce"  # a compat pair of a DCE name
     assert got["stdout"] == "handed" and got["environ"] == "DCE=1"  # the data handover
     assert got["cbrt"] == "3"  # libm's completion
+    # socket's slot overridden: DCE's refuses SOCK_CLOEXEC, the adapter applies it with fcntl
+    assert got["socket(SOCK_CLOEXEC)"] == "cloexec"
+    assert got["clock_nanosleep@GLIBC_2.17"] == "dce"  # a successor adapter: sleeps in DCE
+    assert got["__read_chk"] == "dce"  # a fortified form over DCE's read
+    assert got["__sprintf_chk"] == "y=5"  # DCE's hand-written one, given glibc's signature
     if load_host().glibc_version() >= (2, 33):
         assert got["stat@GLIBC_2.33"] == "dce" and got["fstat@GLIBC_2.33"] == "dce"
 
@@ -351,3 +360,63 @@ def test_preflight_replacements_reports_what_the_loader_misses(tmp_path, pthread
     loader = set(re.findall(r"undefined symbol: (\S+), version (\S+)", trace(pthread_231_program, d)))
     assert missing == {f"{n}@{v}" for n, v in loader} == {"pthread_create@GLIBC_2.2.5"}
     assert "runs on the host" in r.stderr
+
+
+def debian_build(tmp_path_factory, name: str) -> str:
+    """csrc/programs/NAME.c built as Debian builds its packages: -fPIE -pie, -O2,
+    _FORTIFY_SOURCE, no -rdynamic (main is no dynamic symbol)."""
+    out = str(tmp_path_factory.mktemp("distprog") / name)
+    return compile_c(out, "-O2", "-D_FORTIFY_SOURCE=2", "-fPIE", "-pie",
+                     os.path.join(ROOT, "csrc", "programs", f"{name}.c"))
+
+
+@pytest.fixture(scope="module")
+def distribution_program(tmp_path_factory) -> str:
+    """copy_stdio.c built as Debian builds: stdout and environ are COPY-relocated."""
+    out = debian_build(tmp_path_factory, "copy_stdio")
+    elf = elfdce.scan(out)
+    assert elf.lookup("main") is None
+    copies = {elf.symbols[r.symbol_index].name for r in elf.relocations
+              if elf.relocation_kind(r) == "COPY"}
+    assert "stdout" in copies and copies & {"environ", "__environ"}, copies
+    return out
+
+
+@pytest.mark.parametrize("which", ["tree", "elfdce-dce-abi"])
+def test_a_distribution_program_starts_and_reads_what_the_simulator_writes(
+        built, dce_shims, distribution_program, tmp_path, which):
+    """DCE's start of a program, on the fixture: the copy edited by the loader cache, dlopened
+    after the replacement libc, `main` looked up; the simulator then writes the process's stdout
+    and environment (as DCE does for every later process): the program's output must reach the
+    simulator's stdout for that process, and it must see the new environment."""
+    libs = os.path.join(built, "build", "lib") if which == "tree" else dce_shims
+    work = tmp_path / "work"
+    work.mkdir()
+    r = subprocess.run([os.path.join(built, "build", "bin", "simulator"), "run", libs, str(work),
+                        distribution_program, "four"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.splitlines()[-1] == "main=4"  # found from the entry code, and run
+    assert "hello" not in r.stdout  # not the stale copy of the host's stdout
+    assert (work / "stdout").read_text() == "hello through stdout\nenviron[0]=DCE=2 argc=2\n"
+
+
+@pytest.mark.parametrize("which", ["tree", "elfdce-dce-abi"])
+def test_setjmp_through_the_replacements_saves_the_callers_frame(built, dce_shims, which,
+                                                                 tmp_path_factory, tmp_path):
+    """The tree's libc.cc trampolines, as prepare makes them, are jumps through the slot (DCE's
+    __builtin_apply ones copy the caller's frame: sigsetjmp saved the copy and perl aborted)."""
+    libs = os.path.join(built, "build", "lib") if which == "tree" else dce_shims
+    program = debian_build(tmp_path_factory, "setjmp_copy")
+    r = subprocess.run([os.path.join(built, "build", "bin", "simulator"), "run", libs,
+                        str(tmp_path), program], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and r.stdout.splitlines()[-1] == "main=0", r.stdout + r.stderr
+    assert (tmp_path / "stdout").read_text() == "siglongjmp=42\n"
+
+
+def test_the_trees_trampolines_are_one_jump(built):
+    libc = os.path.join(built, "build", "lib", "libc-ns3.so")
+    out = subprocess.run(["objdump", "-d", "--no-show-raw-insn", libc], capture_output=True,
+                         text=True, check=True).stdout
+    body = out.split("<strlen>:\n", 1)[1].split("\n\n", 1)[0]
+    assert body.splitlines()[0].split("\t")[-1].startswith("jmp    *"), body
+

@@ -1,4 +1,4 @@
-/* elfdce: the two edits DCE's loader needs in the copy of each ELF file it loads (DCE's
+/* elfdce: the edits DCE's loader needs in the copy of each ELF file it loads (DCE's
  * ElfCache already rewrites DT_NEEDED and DT_SONAME in those copies, mapped MAP_SHARED).
  *
  * 1. DF_1_PIE cleared in DT_FLAGS_1: glibc >= 2.30 refuses to dlopen an object that has it
@@ -10,6 +10,10 @@
  *
  * Every offset is checked against the image; an image this code does not understand (another
  * class, truncated tables) is left as it is. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1 /* dlinfo, dladdr */
+#endif
+#include <dlfcn.h>
 #include <elf.h>
 #include <link.h>
 #include <string.h>
@@ -81,4 +85,120 @@ elfdce_patch_loaded_copy (unsigned char *image, unsigned long size)
             }
         }
     }
+}
+
+/* elfdce: what DCE's loader needs once a program is loaded (its DceManager::LoadMain calls
+ * these through ELFDCE_PROGRAM_LOADED, an edit of `dce prepare`).
+ *
+ * 3. main without the symbol: DCE looks `main` up with dlsym, which finds it only in programs
+ *    linked with -rdynamic. glibc's _start passes main to __libc_start_main in its first
+ *    argument register, loaded by the instruction right before the call (the rule and its
+ *    static reading: elfdce/elf/entry.py, which the tests hold to agree with this one).
+ * 4. COPY-relocated data: a program built with -fPIE reads stdout, environ, optind... from its
+ *    own copies (R_*_COPY), which the replacement libc's GOT and DCE's process record do not
+ *    point at: what DCE writes, the program never sees (bash: fprintf (stderr=NULL)). The
+ *    program's copy is made the object: DCE's pointer moves to it, with the current value. */
+
+static struct link_map *
+elfdce_link_map (void *handle)
+{
+  struct link_map *map = 0;
+  if (handle == 0 || dlinfo (handle, RTLD_DI_LINKMAP, &map) != 0)
+    return 0;
+  return map;
+}
+
+ELFDCE_EXTERN_C void *
+elfdce_main_from_entry (void *handle)
+{
+  struct link_map *map = elfdce_link_map (handle);
+  if (map == 0)
+    return 0;
+  const unsigned char *base = (const unsigned char *) map->l_addr;
+  ElfW (Ehdr) header;
+  if (base == 0)
+    return 0; /* a non-PIE: its header is not at l_addr, and DCE cannot load one anyway */
+  memcpy (&header, base, sizeof (header));
+  if (memcmp (header.e_ident, ELFMAG, SELFMAG) != 0 || header.e_entry == 0)
+    return 0;
+  const unsigned char *code = base + header.e_entry;
+  enum { WINDOW = 96 };
+#if defined(__x86_64__)
+  for (int call = 7; call + 6 <= WINDOW; call++)
+    {
+      if (code[call] != 0xff || code[call + 1] != 0x15) /* call *disp32(%rip) */
+        continue;
+      int disp;
+      memcpy (&disp, code + call - 4, sizeof (disp));
+      const unsigned char *op = code + call - 7;
+      if (op[0] == 0x48 && op[1] == 0x8d && op[2] == 0x3d) /* lea main(%rip), %rdi */
+        return (void *) (code + call + disp);
+      if (op[0] == 0x48 && op[1] == 0x8b && op[2] == 0x3d) /* mov main@GOTPCREL(%rip), %rdi */
+        return *(void *const *) (code + call + disp);
+    }
+#elif defined(__aarch64__)
+  const unsigned int *words = (const unsigned int *) code;
+  for (int k = 0; k < WINDOW / 4; k++)
+    {
+      unsigned int w = words[k];
+      if ((w & 0x9F00001Fu) != 0x90000000u) /* adrp x0, page */
+        continue;
+      long imm = ((w >> 29) & 3) | (((w >> 5) & 0x7FFFF) << 2);
+      if (imm & (1L << 20))
+        imm -= 1L << 21;
+      unsigned long page = (((unsigned long) (code + 4 * k)) & ~0xFFFUL) + (imm << 12);
+      for (int j = k + 1; j < k + 4 && j < WINDOW / 4; j++)
+        {
+          unsigned int next = words[j];
+          if ((next & 0xFFC003FFu) == 0xF9400000u) /* ldr x0, [x0, #:got_lo12:main] */
+            return *(void *const *) (page + ((next >> 10) & 0xFFF) * 8);
+          if ((next & 0xFFC003FFu) == 0x91000000u) /* add x0, x0, #:lo12:main */
+            return (void *) (page + ((next >> 10) & 0xFFF));
+        }
+      return 0;
+    }
+#endif
+  return 0;
+}
+
+/* The program's own definition of `name` (its COPY of a library's data object), or 0 when the
+ * program does not define it. dlsym on the program's handle searches the program first. */
+ELFDCE_EXTERN_C void *
+elfdce_program_copy (void *handle, const char *name)
+{
+  struct link_map *map = elfdce_link_map (handle);
+  if (map == 0)
+    return 0;
+  void *address = dlsym (handle, name);
+  Dl_info info;
+  if (address == 0 || dladdr (address, &info) == 0
+      || (unsigned long) info.dli_fbase != (unsigned long) map->l_addr
+      || info.dli_fname == 0 || strcmp (info.dli_fname, map->l_name) != 0)
+    return 0;
+  return address;
+}
+
+/* `*variable` is where DCE keeps the address of a data object (Process::pstdout: the
+ * replacement libc's stdout), once DCE's setup has set it. When the program has its own copy,
+ * copy the current value into it and point DCE at it. Returns 1 when it moved. */
+ELFDCE_EXTERN_C int
+elfdce_adopt (void *handle, const char *name, void **variable, unsigned long size)
+{
+  if (variable == 0 || *variable == 0)
+    return 0;
+  void *copy = elfdce_program_copy (handle, name);
+  if (copy == 0 || *variable == copy)
+    return 0;
+  memcpy (copy, *variable, size);
+  *variable = copy;
+  return 1;
+}
+
+/* Set the program's own copy of `name`, when it has one, to the pointer `value`. */
+ELFDCE_EXTERN_C void
+elfdce_adopt_value (void *handle, const char *name, void *value)
+{
+  void *copy = elfdce_program_copy (handle, name);
+  if (copy != 0)
+    memcpy (copy, &value, sizeof (value));
 }

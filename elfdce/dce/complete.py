@@ -9,12 +9,15 @@ layout as its prefix), routed to:
 * ``dce``     DCE's implementation, when the host pair is an alias of a DCE-class function (the
               same address in the same library: ``__libc_malloc`` is ``malloc``, ``open64`` is
               ``open``): a program calling the alias would otherwise leave the simulation;
-* ``adapter`` a generated wrapper over the DCE function the pair's predecessor maps to (glibc
-              2.33 replaced ``__xstat (ver, path, buf)`` by ``stat (path, buf)``: programs built
-              since call ``stat@GLIBC_2.33``, which DCE's table does not know);
+* ``adapter`` a generated function over DCE's own (`ADAPTERS`): a successor (glibc 2.33
+              replaced ``__xstat (ver, path, buf)`` by ``stat (path, buf)``: programs built
+              since call ``stat@GLIBC_2.33``, which DCE's table does not know), a newer
+              calling convention (``accept4``, ``pipe2``, ``clock_nanosleep``), a fortified
+              form (``__read_chk``);
 * ``native``  the host function of that name *and version* (``memcpy@GLIBC_2.2.5`` is memmove).
 
-Data objects DCE does not define get storage of the host's size for that version; the compat
+DCE-class slots whose DCE function rejects a newer calling convention get an adapter too
+(`OVERRIDES`: ``socket`` with SOCK_CLOEXEC). Data objects DCE does not define get storage of the host's size for that version; the compat
 names DCE's sources use that newer headers no longer declare get declarations.
 """
 
@@ -36,40 +39,161 @@ LIBC_ONLY_SOURCES = ("libc-global-variables.cc",)
 
 
 class Adapter(Record):
-    """A successor that replaced a DCE-class predecessor with other arguments."""
+    """A generated function in the simulator standing for a host function over DCE's own: a
+    successor that replaced a DCE-class predecessor (glibc 2.33's ``stat`` over ``__xstat``),
+    a newer calling convention (``accept4``'s flags), or a fortified form (``__read_chk``).
 
-    successor: str
-    predecessor: str
+    Its parameters and return type are spelt with the compiler's own types (``long`` for
+    ``ssize_t``/``off_t``, ``unsigned int`` for ``socklen_t``) and incomplete structs: the
+    declaration stands in ``simulator.h``, which includes no system header."""
+
+    successor: str  # the host function it stands for
     ret: str
-    params: str  # the successor's parameters
-    call: str  # the predecessor's arguments, from the successor's
-    predecessor_params: str
+    params: str
+    body: str  # C statements, over dce_<name> of each of ``needs``
+    needs: tuple[str, ...]  # the DCE-class names whose dce_ functions the body calls
 
 
-# glibc 2.33 (NEWS: "the stat family ... are now provided as regular functions"): the __xstat
-# family (version argument first) became plain stat/fstat/lstat/fstatat and mknod/mknodat.
+# The simulator's functions an adapter may call, as DCE 1.12 declares them (model/dce-*.h).
+DCE_FUNCTIONS = {
+    "__xstat": "int dce___xstat (int, const char *, struct stat *)",
+    "__lxstat": "int dce___lxstat (int, const char *, struct stat *)",
+    "__fxstat": "int dce___fxstat (int, int, struct stat *)",
+    "__xstat64": "int dce___xstat64 (int, const char *, struct stat64 *)",
+    "__lxstat64": "int dce___lxstat64 (int, const char *, struct stat64 *)",
+    "__fxstat64": "int dce___fxstat64 (int, int, struct stat64 *)",
+    "__fxstatat": "int dce___fxstatat (int, int, const char *, struct stat *, int)",
+    "__fxstatat64": "int dce___fxstatat64 (int, int, const char *, struct stat64 *, int)",
+    "__xmknod": "int dce___xmknod (int, const char *, mode_t, dev_t *)",
+    "__xmknodat": "int dce___xmknodat (int, int, const char *, mode_t, dev_t *)",
+    "__errno_location": "int *dce___errno_location (void)",
+    "nanosleep": "int dce_nanosleep (const struct timespec *, struct timespec *)",
+    "clock_gettime": "int dce_clock_gettime (clockid_t, struct timespec *)",
+    "accept": "int dce_accept (int, struct sockaddr *, socklen_t *)",
+    "socket": "int dce_socket (int, int, int)",
+    "socketpair": "int dce_socketpair (int, int, int, int *)",
+    "fcntl": "int dce_fcntl (int, int, ...)",
+    "pipe": "int dce_pipe (int *)",
+    "dup2": "int dce_dup2 (int, int)",
+    "open": "int dce_open (const char *, int, ...)",
+    "openat": "int dce_openat (int, const char *, int, ...)",
+    "read": "ssize_t dce_read (int, void *, size_t)",
+    "pread": "ssize_t dce_pread (int, void *, size_t, off_t)",
+    "recv": "ssize_t dce_recv (int, void *, size_t, int)",
+    "recvfrom": "ssize_t dce_recvfrom (int, void *, size_t, int, struct sockaddr *, socklen_t *)",
+}
+
+# O_CLOEXEC/SOCK_CLOEXEC and O_NONBLOCK/SOCK_NONBLOCK as the flags of accept4, pipe2, dup3 and
+# socket's type carry them, applied with DCE's fcntl (DCE 1.12's socket aborts on an unknown
+# type, and has no accept4, pipe2 or dup3).
+_APPLY_FLAGS = (
+    "  if ({fd} >= 0 && ({flags} & O_CLOEXEC))\n"
+    "    dce_fcntl ({fd}, F_SETFD, FD_CLOEXEC);\n"
+    "  if ({fd} >= 0 && ({flags} & O_NONBLOCK))\n"
+    "    dce_fcntl ({fd}, F_SETFL, dce_fcntl ({fd}, F_GETFL) | O_NONBLOCK);\n"
+)
+
+
+def _stat(successor: str, predecessor: str, params: str, args: str, ver: str = "_STAT_VER"):
+    return Adapter(successor, "int", params, f"  return dce_{predecessor} ({ver}, {args});\n",
+                   (predecessor,))
+
+
 ADAPTERS = (
-    Adapter("stat", "__xstat", "int", "const char *path, struct stat *buf",
-            "_STAT_VER, path, buf", "int, const char *, struct stat *"),
-    Adapter("lstat", "__lxstat", "int", "const char *path, struct stat *buf",
-            "_STAT_VER, path, buf", "int, const char *, struct stat *"),
-    Adapter("fstat", "__fxstat", "int", "int fd, struct stat *buf",
-            "_STAT_VER, fd, buf", "int, int, struct stat *"),
-    Adapter("stat64", "__xstat64", "int", "const char *path, struct stat64 *buf",
-            "_STAT_VER, path, buf", "int, const char *, struct stat64 *"),
-    Adapter("lstat64", "__lxstat64", "int", "const char *path, struct stat64 *buf",
-            "_STAT_VER, path, buf", "int, const char *, struct stat64 *"),
-    Adapter("fstat64", "__fxstat64", "int", "int fd, struct stat64 *buf",
-            "_STAT_VER, fd, buf", "int, int, struct stat64 *"),
-    Adapter("fstatat", "__fxstatat", "int", "int dirfd, const char *path, struct stat *buf, int flags",
-            "_STAT_VER, dirfd, path, buf, flags", "int, int, const char *, struct stat *, int"),
-    Adapter("fstatat64", "__fxstatat64", "int",
-            "int dirfd, const char *path, struct stat64 *buf, int flags",
-            "_STAT_VER, dirfd, path, buf, flags", "int, int, const char *, struct stat64 *, int"),
-    Adapter("mknod", "__xmknod", "int", "const char *path, mode_t mode, dev_t dev",
-            "_MKNOD_VER, path, mode, &dev", "int, const char *, mode_t, dev_t *"),
-    Adapter("mknodat", "__xmknodat", "int", "int dirfd, const char *path, mode_t mode, dev_t dev",
-            "_MKNOD_VER, dirfd, path, mode, &dev", "int, int, const char *, mode_t, dev_t *"),
+    # glibc 2.33 (NEWS: "the stat family ... are now provided as regular functions"): the
+    # __xstat family (version argument first) became plain stat/fstat/lstat/fstatat, mknod/at.
+    _stat("stat", "__xstat", "const char *path, struct stat *buf", "path, buf"),
+    _stat("lstat", "__lxstat", "const char *path, struct stat *buf", "path, buf"),
+    _stat("fstat", "__fxstat", "int fd, struct stat *buf", "fd, buf"),
+    _stat("stat64", "__xstat64", "const char *path, struct stat64 *buf", "path, buf"),
+    _stat("lstat64", "__lxstat64", "const char *path, struct stat64 *buf", "path, buf"),
+    _stat("fstat64", "__fxstat64", "int fd, struct stat64 *buf", "fd, buf"),
+    _stat("fstatat", "__fxstatat", "int dirfd, const char *path, struct stat *buf, int flags",
+          "dirfd, path, buf, flags"),
+    _stat("fstatat64", "__fxstatat64",
+          "int dirfd, const char *path, struct stat64 *buf, int flags", "dirfd, path, buf, flags"),
+    _stat("mknod", "__xmknod", "const char *path, unsigned int mode, __UINT64_TYPE__ dev",
+          "path, mode, &dev", "_MKNOD_VER"),
+    _stat("mknodat", "__xmknodat",
+          "int dirfd, const char *path, unsigned int mode, __UINT64_TYPE__ dev",
+          "dirfd, path, mode, &dev", "_MKNOD_VER"),
+    # clock_nanosleep (glibc 2.17 moved it from librt): returns the error, does not set errno
+    Adapter("clock_nanosleep", "int",
+            "int clock, int flags, const struct timespec *request, struct timespec *remain",
+            "  struct timespec relative = *request;\n"
+            "  if (flags & TIMER_ABSTIME)\n"
+            "    {\n"
+            "      struct timespec now;\n"
+            "      if (dce_clock_gettime (clock, &now) != 0)\n"
+            "        return *dce___errno_location ();\n"
+            "      relative.tv_sec -= now.tv_sec;\n"
+            "      relative.tv_nsec -= now.tv_nsec;\n"
+            "      if (relative.tv_nsec < 0)\n"
+            "        {\n"
+            "          relative.tv_nsec += 1000000000L;\n"
+            "          relative.tv_sec--;\n"
+            "        }\n"
+            "      if (relative.tv_sec < 0)\n"
+            "        return 0;\n"
+            "      remain = 0;\n"
+            "    }\n"
+            "  return dce_nanosleep (&relative, remain) == 0 ? 0 : *dce___errno_location ();\n",
+            ("nanosleep", "clock_gettime", "__errno_location")),
+    Adapter("accept4", "int", "int fd, struct sockaddr *addr, unsigned int *length, int flags",
+            "  int accepted = dce_accept (fd, addr, length);\n"
+            + _APPLY_FLAGS.format(fd="accepted", flags="flags") + "  return accepted;\n",
+            ("accept", "fcntl")),
+    Adapter("pipe2", "int", "int *fds, int flags",
+            "  int r = dce_pipe (fds);\n"
+            "  if (r == 0)\n"
+            "    {\n" + _APPLY_FLAGS.format(fd="fds[0]", flags="flags")
+            + _APPLY_FLAGS.format(fd="fds[1]", flags="flags") + "    }\n  return r;\n",
+            ("pipe", "fcntl")),
+    Adapter("dup3", "int", "int fd, int target, int flags",
+            "  int r = dce_dup2 (fd, target);\n"
+            + _APPLY_FLAGS.format(fd="r", flags="(flags & O_CLOEXEC)") + "  return r;\n",
+            ("dup2", "fcntl")),
+    # _FORTIFY_SOURCE's checked forms (every Debian package): the object size is not checked
+    Adapter("__open_2", "int", "const char *path, int flags",
+            "  return dce_open (path, flags, 0);\n", ("open",)),
+    Adapter("__open64_2", "int", "const char *path, int flags",
+            "  return dce_open (path, flags, 0);\n", ("open",)),
+    Adapter("__openat_2", "int", "int dirfd, const char *path, int flags",
+            "  return dce_openat (dirfd, path, flags, 0);\n", ("openat",)),
+    Adapter("__openat64_2", "int", "int dirfd, const char *path, int flags",
+            "  return dce_openat (dirfd, path, flags, 0);\n", ("openat",)),
+    Adapter("__read_chk", "long", "int fd, void *buf, __SIZE_TYPE__ n, __SIZE_TYPE__ size",
+            "  return dce_read (fd, buf, n);\n", ("read",)),
+    Adapter("__pread_chk", "long",
+            "int fd, void *buf, __SIZE_TYPE__ n, long offset, __SIZE_TYPE__ size",
+            "  return dce_pread (fd, buf, n, offset);\n", ("pread",)),
+    Adapter("__pread64_chk", "long",
+            "int fd, void *buf, __SIZE_TYPE__ n, long offset, __SIZE_TYPE__ size",
+            "  return dce_pread (fd, buf, n, offset);\n", ("pread",)),
+    Adapter("__recv_chk", "long",
+            "int fd, void *buf, __SIZE_TYPE__ n, __SIZE_TYPE__ size, int flags",
+            "  return dce_recv (fd, buf, n, flags);\n", ("recv",)),
+    Adapter("__recvfrom_chk", "long",
+            "int fd, void *buf, __SIZE_TYPE__ n, __SIZE_TYPE__ size, int flags, "
+            "struct sockaddr *from, unsigned int *length",
+            "  return dce_recvfrom (fd, buf, n, flags, from, length);\n", ("recvfrom",)),
+)
+
+# DCE-class functions whose slot gets an adapter instead of DCE's own function: a newer calling
+# convention DCE's rejects (Linux 2.6.27's SOCK_CLOEXEC and SOCK_NONBLOCK in socket's type:
+# `ip`, `tc` and every program built since abort in DCE 1.12's socket).
+OVERRIDES = (
+    Adapter("socket", "int", "int domain, int type, int protocol",
+            "  int fd = dce_socket (domain, type & ~(SOCK_CLOEXEC | SOCK_NONBLOCK), protocol);\n"
+            + _APPLY_FLAGS.format(fd="fd", flags="type") + "  return fd;\n",
+            ("socket", "fcntl")),
+    Adapter("socketpair", "int", "int domain, int type, int protocol, int *fds",
+            "  int r = dce_socketpair (domain, type & ~(SOCK_CLOEXEC | SOCK_NONBLOCK), protocol,"
+            " fds);\n"
+            "  if (r == 0)\n"
+            "    {\n" + _APPLY_FLAGS.format(fd="fds[0]", flags="type")
+            + _APPLY_FLAGS.format(fd="fds[1]", flags="type") + "    }\n  return r;\n",
+            ("socketpair", "fcntl")),
 )
 
 # Declarations glibc's headers dropped while the symbols stayed (2.33: the __xstat family and
@@ -163,6 +287,7 @@ class Completion(Record):
     data: tuple[DataObject, ...]
     declarations: tuple[Declaration, ...]
     adapters: tuple[Adapter, ...]
+    overrides: tuple[Adapter, ...]  # DCE-class slots given an adapter instead of DCE's function
     stat_ver: int
     mknod_ver: int
     io_init_version: str | None  # _IO_init's version, when the stdio switch applies
@@ -173,6 +298,7 @@ class Completion(Record):
         out = {"native": 0, "dce": 0, "adapter": 0}
         for e in self.entries:
             out[e.route] += 1
+        out["override"] = len(self.overrides)
         out["data"] = len(self.data)
         return out
 
@@ -202,6 +328,7 @@ def complete(
                      "own so DCE's assignment links; glibc no longer reads such a hook")
     return Completion(
         tuple(entries), tuple(data), tuple(declarations), tuple(adapters),
+        tuple(_overrides(by_name, dce_class, defs)),
         STAT_VER.get(machine, 0), MKNOD_VER.get(machine, 0), io_init_version, not has_hook,
         tuple(notes),
     )
@@ -221,6 +348,19 @@ def _aliases(host: Host, dce_class: dict[str, PolicyEntry],
             if value in dce_at and pair[0] != dce_at[value]:
                 alias_of.setdefault(pair, dce_at[value])
     return alias_of
+
+
+def _dce_implements(adapter: Adapter, dce_class: dict[str, PolicyEntry], defs: Definitions) -> bool:
+    """Whether DCE's table and libraries have every DCE-class function ``adapter`` calls."""
+    defined = defs.for_library("libc")
+    return all(n in dce_class and n in defined for n in adapter.needs)
+
+
+def _overrides(by_name: dict[str, PolicyEntry], dce_class: dict[str, PolicyEntry],
+               defs: Definitions) -> list[Adapter]:
+    """The `OVERRIDES` this table can take: DCE-class entries of the table (a slot DCE fills)
+    whose adapter's functions DCE has."""
+    return [o for o in OVERRIDES if o.successor in by_name and _dce_implements(o, dce_class, defs)]
 
 
 def _added_entries(
@@ -250,8 +390,8 @@ def _added_entries(
             if key in alias_of:
                 entries[key] = Entry(ident, p.name, p.version, p.default, "dce",
                                      "dce_" + by_name[alias_of[key]].name, (lib.key,))
-            elif (adapter is not None and adapter.predecessor in dce_class
-                  and adapter.predecessor in defined and p.name not in defined):
+            elif (adapter is not None and p.name not in defined
+                  and _dce_implements(adapter, dce_class, defs)):
                 if adapter not in adapters:
                     adapters.append(adapter)
                 entries[key] = Entry(ident, p.name, p.version, p.default, "adapter",
@@ -284,18 +424,19 @@ def _routing_notes(host: Host, by_name: dict[str, PolicyEntry],
     libraries do not define, DCE-class names the host has only compat versions of."""
     notes = []
     for a in ADAPTERS:
-        if a.predecessor in dce_class and a not in adapters and host.exports_name(a.successor):
-            if a.successor in by_name:
-                continue  # the table has it already
-            notes.append(f"{a.successor}: successor of DCE-class {a.predecessor}, not routed "
-                         f"(DCE's libraries do not define {a.predecessor})")
+        if a in adapters or a.successor in by_name or not host.exports_name(a.successor):
+            continue
+        missing = [n for n in a.needs if n not in dce_class]
+        why = (f"DCE's table has no DCE-class {', '.join(missing)}" if missing
+               else "DCE's libraries do not define " + ", ".join(a.needs))
+        notes.append(f"{a.successor}: not routed to DCE ({why}): it runs on the host")
     compat_only_dce = sorted(
         n for n in dce_class
         if any(p.name == n for lib in host.libraries for p in lib.exports.pairs)
         and not any(p.name == n and p.default for lib in host.libraries for p in lib.exports.pairs)
     )
     for n in compat_only_dce:
-        if not any(a.predecessor == n for a in adapters):
+        if not any(n in a.needs for a in adapters):
             notes.append(f"{n}: DCE-class, only compat versions on this host: programs built "
                          "here call its successor, which runs on the host")
     return notes

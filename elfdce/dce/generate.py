@@ -20,7 +20,13 @@ from .complete import (
     Definitions,
     complete,
 )
-from .emit import data_source, host_table, simulator_header, simulator_source
+from .emit import (
+    data_source,
+    host_table,
+    simulator_header,
+    simulator_source,
+    trampolines_header,
+)
 from .glue import defined_names
 from .host import Host, load_host
 from .tree import DceTree
@@ -111,6 +117,7 @@ def generate(tree: DceTree, cxx: list[str], flags: list[str], *,
         "libc-ns3-host.h": host_table(completion, source),
         "simulator.h": simulator_header(completion, source),
         "simulator.cc": simulator_source(completion, source),
+        "trampolines.h": trampolines_header(),
     }
     for lib in host.libraries:
         files[f"data-{lib.key}.cc"] = data_source(list(completion.data), lib.key, source)

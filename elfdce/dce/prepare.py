@@ -25,7 +25,9 @@ ORIG = "orig"
 
 class Edit(Record):
     """One edit: at the first line matching ``anchor`` (multi-line regex), insert ``text``
-    before or after it, or replace it. ``{indent}`` is the anchor's first group."""
+    before or after it, or replace it. ``{indent}`` is the anchor's first group, ``{NAME}`` its
+    group ``NAME``. An ``optional`` edit whose anchor (or file) a tree lacks is left out and
+    reported; a missing required one refuses the tree."""
 
     file: str
     purpose: str  # for the error when the anchor is missing
@@ -33,6 +35,7 @@ class Edit(Record):
     action: str  # "before", "after", "replace"
     text: str
     last: bool = False  # the last match instead of the first
+    optional: bool = False
 
 
 EDITS = (
@@ -59,20 +62,44 @@ EDITS = (
     Edit("model/elf-cache.cc", "the `EditBuffer (buffer, ...)` call in EditFile",
          r"^([ \t]*)[^\n]*=\s*EditBuffer\s*\(\s*buffer\s*,[^\n]*$", "after",
          f"{{indent}}elfdce_patch_loaded_copy (buffer, size); // {MARK}: DF_1_PIE, STB_GNU_UNIQUE"),
+    Edit("model/dce-manager.cc", "the lookup of `main` in LoadMain",
+         r'^([ \t]*)(?P<main>\w+)\s*=\s*[^\n;]*Lookup\s*\(\s*(?P<handle>\w+)\s*,\s*"main"\s*\)'
+         r"\s*;[ \t]*$", "after",
+         f"{{indent}}ELFDCE_PROGRAM_LOADED ({{handle}}, proc, {{main}}); // {MARK}: main without "
+         "-rdynamic; the program's COPY-relocated data", optional=True),
+    Edit("model/libc-dce.cc", "the `vsnprintf_fn` assignment at the end of libc_dce",
+         r"^([ \t]*)\(\*libc\)->vsnprintf_fn\s*=[^\n]*;[ \t]*$", "after",
+         f"{{indent}}ELFDCE_ROUTE_OVERRIDES (*libc); // {MARK}: socket's SOCK_CLOEXEC, "
+         "SOCK_NONBLOCK", optional=True),
+    Edit("model/libc.cc", "the `#include \"libc-ns3.h\"` of the trampolines",
+         r'^#include\s+"libc-ns3\.h"[^\n]*$', "before",
+         f"#ifndef ELFDCE_NO_HOST_TABLE /* {MARK}: trampolines that jump, copying no frame */\n"
+         f'#include "../{ELFDCE_DIR}/gen/trampolines.h"\n#endif', optional=True),
+    Edit("model/libc.cc", "DCE's `__sprintf_chk (char *, int len, const char *, ...)`",
+         r"^int\s+__sprintf_chk\s*\(\s*char\s*\*\s*(?P<s>\w+)\s*,\s*int\s+(?P<len>\w+)\s*,"
+         r"\s*const\s+char\s*\*\s*(?P<f>\w+)\s*,\s*\.\.\.\s*\)[ \t]*$", "replace",
+         "int __sprintf_chk (char *{s}, int elfdce_flag, size_t {len}, const char *{f}, ...) "
+         f"// {MARK}: glibc's signature (s, flag, slen, format)", optional=True),
 )
 
 
-def apply_edits(rel: str, text: str, path: str) -> str:
-    """``text`` (the original of ``rel``) with its edits applied; TreeError for a missing anchor."""
+def apply_edits(rel: str, text: str, path: str, left_out: list[str] | None = None) -> str:
+    """``text`` (the original of ``rel``) with its edits applied; TreeError for a missing
+    anchor of a required edit; the purposes of optional ones left out go to ``left_out``."""
     for e in EDITS:
         if e.file != rel:
             continue
         matches = list(re.finditer(e.anchor, text, re.M))
         if not matches:
+            if e.optional:
+                if left_out is not None:
+                    left_out.append(f"{rel}: no {e.purpose}")
+                continue
             raise TreeError(f"{path}: not a DCE tree elfdce knows: no {e.purpose}")
         m = matches[-1] if e.last else matches[0]
-        indent = m.group(1) if m.groups() else ""
-        new = e.text.replace("{indent}", indent)
+        new = e.text.replace("{indent}", m.group(1) if m.groups() else "")
+        for name, value in m.groupdict().items():
+            new = new.replace("{" + name + "}", value or "")
         if e.action == "before":
             text = text[: m.start()] + new + "\n" + text[m.start():]
         elif e.action == "after":
@@ -106,6 +133,8 @@ class Plan(Record):
     edited: dict[str, bytes]
     loader: bytes
     prepared: bool  # the tree has elfdce's manifest
+    unbacked: tuple[str, ...]  # files edited now whose originals elfdce has not kept yet
+    left_out: tuple[str, ...]  # optional edits this tree has no anchor (or file) for
 
 
 def _read(path: str) -> bytes:
@@ -113,31 +142,54 @@ def _read(path: str) -> bytes:
         return f.read()
 
 
+def _original(tree: DceTree, rel: str, prepared: bool) -> tuple[bytes, bool] | None:
+    """The original bytes of ``rel`` and whether elfdce keeps them already; None when the tree
+    has no such file."""
+    backup = os.path.join(tree.elfdce_dir, ORIG, rel)
+    if prepared and os.path.isfile(backup):
+        return _read(backup), True
+    path = os.path.join(tree.root, rel)
+    if not os.path.isfile(path):
+        if prepared and any(e.file == rel and not e.optional for e in EDITS):
+            raise TreeError(f"{backup}: elfdce's copy of the original is missing")
+        return None
+    data = _read(path)
+    if MARK.encode() in data:
+        where = backup if prepared else os.path.join(tree.elfdce_dir, MANIFEST)
+        raise TreeError(f"{path}: has elfdce's edits but {where} is missing: restore the file "
+                        "first")
+    return data, False
+
+
 def plan(root: str) -> Plan:
     """The edits for the tree at ``root``, from its originals (the backups once prepared)."""
     tree = open_tree(root)
-    files = sorted({e.file for e in EDITS})
     manifest = os.path.join(tree.elfdce_dir, MANIFEST)
     prepared = os.path.isfile(manifest)
-    originals = {}
-    for rel in files:
-        backup = os.path.join(tree.elfdce_dir, ORIG, rel)
-        if prepared:
-            if not os.path.isfile(backup):
-                raise TreeError(f"{backup}: elfdce's copy of the original is missing")
-            originals[rel] = _read(backup)
-        else:
-            data = _read(os.path.join(tree.root, rel))
-            if MARK.encode() in data:
-                raise TreeError(f"{os.path.join(tree.root, rel)}: has elfdce's edits but "
-                                f"{manifest} is missing: restore the file first")
-            originals[rel] = data
+    originals: dict[str, bytes] = {}
+    unbacked = []
+    left_out: list[str] = []
+    for rel in sorted({e.file for e in EDITS}):
+        found = _original(tree, rel, prepared)
+        if found is None:
+            if all(e.optional for e in EDITS if e.file == rel):
+                left_out.append(f"{rel}: no such file")
+                continue
+            raise TreeError(f"{os.path.join(tree.root, rel)}: not a DCE tree elfdce knows: "
+                            "missing")
+        originals[rel], kept = found
+        if not kept:
+            unbacked.append(rel)
     edited = {}
     for rel, data in originals.items():
         text = data.decode("utf-8", "surrogateescape")
-        edited[rel] = apply_edits(rel, text, os.path.join(tree.root, rel)).encode(
+        edited[rel] = apply_edits(rel, text, os.path.join(tree.root, rel), left_out).encode(
             "utf-8", "surrogateescape")
-    return Plan(tree, originals, edited, loader_source().encode(), prepared)
+    for rel in [r for r in unbacked if edited[r] == originals[r]]:
+        unbacked.remove(rel)  # nothing to edit in it here: not kept, not restored
+        del originals[rel], edited[rel]
+    return Plan(tree, originals, edited, loader_source().encode(), prepared, tuple(unbacked),
+                tuple(left_out))
 
 
 def diff(p: Plan) -> str:
@@ -161,20 +213,23 @@ def apply(p: Plan) -> list[str]:
     """Apply the plan: backups and manifest first (so undo always works), then the edits.
     Returns the edited files that changed."""
     root = p.tree.root
-    if not p.prepared:
-        os.makedirs(os.path.join(p.tree.elfdce_dir, ORIG), exist_ok=True)
-        modes = {}
-        for rel, data in p.originals.items():
+    manifest_path = os.path.join(p.tree.elfdce_dir, MANIFEST)
+    if p.unbacked:
+        manifest = _read_manifest(manifest_path) if p.prepared else {"edited": [], "modes": {}}
+        modes = dict(manifest["modes"])
+        for rel in p.unbacked:
             backup = os.path.join(p.tree.elfdce_dir, ORIG, rel)
             os.makedirs(os.path.dirname(backup), exist_ok=True)
             mode = os.stat(os.path.join(root, rel)).st_mode & 0o7777
-            write_atomic(backup, data, mode)
+            write_atomic(backup, p.originals[rel], mode)
             modes[rel] = mode
-        write_atomic(os.path.join(p.tree.elfdce_dir, "__init__.py"), p.loader)
-        manifest = {"schema_version": 1, "edited": sorted(p.originals), "modes": modes}
-        write_atomic(os.path.join(p.tree.elfdce_dir, MANIFEST),
-                     (json.dumps(manifest, indent=1, sort_keys=True) + "\n").encode())
-    elif _read(os.path.join(p.tree.elfdce_dir, "__init__.py")) != p.loader:
+        edited = sorted(set(manifest["edited"]) | set(p.unbacked))
+        if not p.prepared:
+            write_atomic(os.path.join(p.tree.elfdce_dir, "__init__.py"), p.loader)
+        write_atomic(manifest_path, (json.dumps({"schema_version": 1, "edited": edited,
+                                                 "modes": modes}, indent=1, sort_keys=True)
+                                     + "\n").encode())
+    if _read(os.path.join(p.tree.elfdce_dir, "__init__.py")) != p.loader:
         write_atomic(os.path.join(p.tree.elfdce_dir, "__init__.py"), p.loader)
     changed = []
     for rel, data in p.edited.items():
@@ -185,6 +240,18 @@ def apply(p: Plan) -> list[str]:
     return changed
 
 
+def _read_manifest(path: str) -> dict:
+    """The manifest's edited files and their modes; TreeError when it cannot be read."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            manifest = json.load(f)
+        edited = [str(r) for r in manifest["edited"]]
+        modes = {str(k): int(v) for k, v in manifest.get("modes", {}).items()}
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise TreeError(f"{path}: unreadable ({err})") from None
+    return {"edited": edited, "modes": modes}
+
+
 def undo(root: str) -> list[str]:
     """Restore the original files byte for byte and remove ``elfdce_dce/``. Returns the
     restored files (none when the tree was not prepared)."""
@@ -192,13 +259,8 @@ def undo(root: str) -> list[str]:
     manifest_path = os.path.join(tree.elfdce_dir, MANIFEST)
     if not os.path.isfile(manifest_path):
         return []
-    try:
-        with open(manifest_path, encoding="utf-8") as f:
-            manifest = json.load(f)
-        edited = [str(r) for r in manifest["edited"]]
-        modes = {str(k): int(v) for k, v in manifest.get("modes", {}).items()}
-    except (OSError, ValueError, KeyError, TypeError) as err:
-        raise TreeError(f"{manifest_path}: unreadable ({err})") from None
+    manifest = _read_manifest(manifest_path)
+    edited, modes = manifest["edited"], manifest["modes"]
     for rel in edited:
         backup = os.path.join(tree.elfdce_dir, ORIG, rel)
         if not os.path.isfile(backup):

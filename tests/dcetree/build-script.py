@@ -46,7 +46,8 @@ def build(bld):
     ]
 
     ns3waf.create_module(bld, name='dce',
-                         source=['model/libc-dce.cc', 'model/dce-impl.cc', 'model/elf-cache.cc'],
+                         source=['model/libc-dce.cc', 'model/dce-impl.cc', 'model/elf-cache.cc',
+                                 'model/dce-manager.cc'],
                          cxxflags=extra_cflags_root + wl_end_group,
                          lib=['dl', 'pthread'])
     bld.program(source='programs/simulator.cc', target='bin/simulator', use='lib/ns3-dce',

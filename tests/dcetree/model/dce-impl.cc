@@ -1,17 +1,67 @@
 /* Stand-ins for the simulator's functions: recognisable results, and counters the test reads. */
 #include "dce-impl.h"
 #include "dce-global-variables.h"
+#include "dce-manager.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 extern "C" {
-int dce_calls_xstat, dce_calls_fxstat, dce_calls_pthread_create;
+int dce_calls_xstat, dce_calls_fxstat, dce_calls_pthread_create, dce_calls_nanosleep,
+    dce_calls_read;
 static char *dce_environment[] = { (char *) "DCE=1", 0 };
+struct Process dce_process;
 
+/* as ns-3-dce's: keep where the library's objects are, give them the process's values */
 void dce_global_variables_setup (struct DceGlobalVariables *globals)
 {
-  *(void **) globals->pstdout = stdout;
-  *(char ***) globals->penvp = dce_environment;
+  dce_process.pstdout = (FILE **) globals->pstdout;
+  dce_process.penvp = (char ***) globals->penvp;
+  dce_process.poptarg = (char **) globals->poptarg;
+  dce_process.poptind = (int *) globals->poptind;
+  *dce_process.pstdout = stdout;
+  *dce_process.penvp = dce_environment;
+}
+
+/* as ns-3-dce 1.12's: a type with SOCK_CLOEXEC or SOCK_NONBLOCK is not one it knows */
+int dce_socket (int domain, int type, int protocol)
+{
+  if (type != SOCK_STREAM && type != SOCK_DGRAM && type != SOCK_RAW)
+    {
+      errno = EINVAL;
+      return -1;
+    }
+  return socket (domain, type, protocol);
+}
+
+int dce_fcntl (int fd, int cmd, ...)
+{
+  va_list ap;
+  va_start (ap, cmd);
+  long arg = va_arg (ap, long);
+  va_end (ap);
+  return fcntl (fd, cmd, arg);
+}
+
+int dce_nanosleep (const struct timespec *request, struct timespec *remain)
+{
+  dce_calls_nanosleep++;
+  return 0;
+}
+
+int *dce___errno_location (void)
+{
+  return &errno;
+}
+
+ssize_t dce_read (int fd, void *buf, size_t n)
+{
+  dce_calls_read++;
+  return read (fd, buf, n);
 }
 
 pid_t dce_getpid (void)

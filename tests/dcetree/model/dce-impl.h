@@ -15,7 +15,13 @@ int dce_pthread_create (pthread_t *t, const pthread_attr_t *a, void *(*f) (void 
 int dce_pthread_key_create (pthread_key_t *key, void (*destructor) (void *));
 int dce_clock_gettime (clockid_t c, struct timespec *ts);
 int dce_rand (void);
+int dce_socket (int domain, int type, int protocol);
+int dce_fcntl (int fd, int cmd, ...);
+int dce_nanosleep (const struct timespec *request, struct timespec *remain);
+int *dce___errno_location (void);
+ssize_t dce_read (int fd, void *buf, size_t n);
 /* what the stand-in counts, for the tests */
-extern int dce_calls_xstat, dce_calls_fxstat, dce_calls_pthread_create;
+extern int dce_calls_xstat, dce_calls_fxstat, dce_calls_pthread_create, dce_calls_nanosleep,
+    dce_calls_read;
 }
 #endif

@@ -11,6 +11,9 @@
 #include <unistd.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
+#include <fcntl.h>
+#include <errno.h>
 
 typedef void (*func_t) (...);
 

@@ -14,18 +14,19 @@ extern "C" {
 #define NATIVE_WITH_ALIAS DCE_WITH_ALIAS
 #define NATIVE_WITH_ALIAS2 DCE_WITH_ALIAS2
 
-#define TRAMPOLINE(export_symbol, slot) \
+#define GCC_BUILTIN_APPLY(export_symbol, slot) \
   void export_symbol (...) { \
     void *args = __builtin_apply_args (); \
     void *result = __builtin_apply ((void (*) (...)) g_libc.slot ## _fn, args, 128); \
     __builtin_return (result); \
   }
+#define GCC_BUILTIN_APPLYT(rtype, export_symbol, slot) GCC_BUILTIN_APPLY (export_symbol, slot)
 
-#define DCE(name) TRAMPOLINE (name, name)
-#define DCET(rtype, name) TRAMPOLINE (name, name)
-#define DCE_EXPLICIT(name, rtype, ...) TRAMPOLINE (name, name)
-#define DCE_WITH_ALIAS(name) TRAMPOLINE (__ ## name, name) weak_alias (__ ## name, name);
-#define DCE_WITH_ALIAS2(name, internal) TRAMPOLINE (internal, name) weak_alias (internal, name);
+#define DCE(name) GCC_BUILTIN_APPLY (name, name)
+#define DCET(rtype, name) GCC_BUILTIN_APPLYT (rtype, name, name)
+#define DCE_EXPLICIT(name, rtype, ...) GCC_BUILTIN_APPLY (name, name)
+#define DCE_WITH_ALIAS(name) GCC_BUILTIN_APPLY (__ ## name, name) weak_alias (__ ## name, name);
+#define DCE_WITH_ALIAS2(name, internal) GCC_BUILTIN_APPLY (internal, name) weak_alias (internal, name);
 
 #include "libc-ns3.h"
 
@@ -35,6 +36,16 @@ int snprintf (char *s, size_t n, const char *f, ...)
   va_list v;
   va_start (v, f);
   int r = g_libc.vsnprintf_fn (s, n, f, v);
+  va_end (v);
+  return r;
+}
+
+/* as ns-3-dce 1.12 wrote it: not glibc's (s, flag, slen, format, ...) */
+int __sprintf_chk (char *s, int len, const char *f, ...)
+{
+  va_list v;
+  va_start (v, f);
+  int r = g_libc.vsnprintf_fn (s, len, f, v);
   va_end (v);
   return r;
 }
