@@ -420,3 +420,45 @@ def test_the_trees_trampolines_are_one_jump(built):
     body = out.split("<strlen>:\n", 1)[1].split("\n\n", 1)[0]
     assert body.splitlines()[0].split("\t")[-1].startswith("jmp    *"), body
 
+
+
+def test_a_tree_prepared_by_an_earlier_elfdce_gets_the_new_edits(tree):
+    """A tree whose manifest lists only the first three files (prepare before the edits for
+    distribution programs): prepare edits the others and keeps their originals; undo restores
+    every file."""
+    import json
+    pristine = digest(tree)
+    assert cli("dce", "prepare", tree).returncode == 0
+    newer = ("model/dce-manager.cc", "model/libc-dce.cc", "model/libc.cc")
+    orig = os.path.join(tree, "elfdce_dce", "orig")
+    for rel in newer:
+        shutil.copy(os.path.join(orig, rel), os.path.join(tree, rel))
+        os.unlink(os.path.join(orig, rel))
+    manifest = os.path.join(tree, "elfdce_dce", "manifest.json")
+    with open(manifest) as f:
+        data = json.load(f)
+    data["edited"] = [r for r in data["edited"] if r not in newer]
+    with open(manifest, "w") as f:
+        json.dump(data, f)
+    assert cli("dce", "prepare", "--check", tree).returncode == 1
+    r = cli("dce", "prepare", tree)
+    assert r.returncode == 0, r.stderr
+    assert "prepared (model/dce-manager.cc, model/libc-dce.cc, model/libc.cc)" in r.stdout
+    assert cli("dce", "prepare", "--check", tree).returncode == 0
+    assert cli("dce", "prepare", "--undo", tree).returncode == 0
+    assert digest(tree) == pristine
+
+
+def test_optional_edits_are_left_out_of_a_tree_without_their_anchor(tree):
+    os.unlink(os.path.join(tree, "model", "dce-manager.cc"))
+    path = os.path.join(tree, "model", "libc.cc")
+    with open(path) as f:
+        text = f.read().replace("int __sprintf_chk (char *s, int len,",
+                                "int __sprintf_chk (char *s, int flag, size_t len,")
+    with open(path, "w") as f:
+        f.write(text)
+    r = cli("dce", "prepare", tree)
+    assert r.returncode == 0, r.stderr
+    assert "not applied (optional): model/dce-manager.cc: no such file" in r.stdout
+    assert "not applied (optional): model/libc.cc: no DCE's `__sprintf_chk" in r.stdout
+    assert "elfdce dce prepare" in open(path).read()  # its trampoline edit still applied
