@@ -462,3 +462,20 @@ def test_optional_edits_are_left_out_of_a_tree_without_their_anchor(tree):
     assert "not applied (optional): model/dce-manager.cc: no such file" in r.stdout
     assert "not applied (optional): model/libc.cc: no DCE's `__sprintf_chk" in r.stdout
     assert "elfdce dce prepare" in open(path).read()  # its trampoline edit still applied
+
+
+def test_loader_cache_names_what_dce_cannot_load(built, tmp_path, gcc):
+    src = tmp_path / "p.c"
+    src.write_text("int main(void) { return 0; }\n")
+    simulator = os.path.join(built, "build", "bin", "simulator")
+    cases = {"exec": (["-no-pie"], "not position-independent (ET_EXEC)"),
+             "static-pie": (["-static-pie"], "a static PIE (its own C library, no loader)"),
+             "pie": (["-fPIE", "-pie"], None)}
+    for name, (flags, said) in cases.items():
+        prog = compile_c(tmp_path / name, *flags, str(src), compiler=gcc)
+        r = subprocess.run([simulator, "edit", prog], capture_output=True, text=True, timeout=60)
+        if said is None:
+            assert r.stderr == "", r.stderr
+        else:
+            assert r.stderr == (f"elfdce: {prog}: {said}; DCE loads only dynamically linked "
+                                "position-independent programs (built with -fPIE -pie)\n")

@@ -16,6 +16,7 @@
 #include <dlfcn.h>
 #include <elf.h>
 #include <link.h>
+#include <stdio.h>
 #include <string.h>
 
 #ifdef __cplusplus
@@ -33,8 +34,19 @@ elfdce_within (unsigned long size, unsigned long offset, unsigned long length)
   return offset <= size && length <= size - offset;
 }
 
+/* 0. What DCE cannot load, said before DCE fails on it: a program that is not
+ *    position-independent (ET_EXEC: dlopen answers "cannot dynamically load executable"), or a
+ *    static PIE (ET_DYN, DF_1_PIE, no PT_INTERP, the rule of elfdce/elf/kind.py: it carries its
+ *    own C library, which DCE cannot replace). */
+static void
+elfdce_say_why_not (const char *name, const char *why)
+{
+  fprintf (stderr, "elfdce: %s: %s; DCE loads only dynamically linked position-independent "
+           "programs (built with -fPIE -pie)\n", name ? name : "(a copy DCE loads)", why);
+}
+
 ELFDCE_EXTERN_C void
-elfdce_patch_loaded_copy (unsigned char *image, unsigned long size)
+elfdce_patch_loaded_copy (unsigned char *image, unsigned long size, const char *name)
 {
   ElfW (Ehdr) header;
   if (size < sizeof (header))
@@ -44,11 +56,13 @@ elfdce_patch_loaded_copy (unsigned char *image, unsigned long size)
       || header.e_ident[EI_CLASS] != (sizeof (void *) == 8 ? ELFCLASS64 : ELFCLASS32)
       || header.e_phentsize != sizeof (ElfW (Phdr)))
     return;
+  int interpreter = 0, pie = 0;
   if (elfdce_within (size, header.e_phoff, (unsigned long) header.e_phnum * sizeof (ElfW (Phdr))))
     for (unsigned i = 0; i < header.e_phnum; i++)
       {
         ElfW (Phdr) ph;
         memcpy (&ph, image + header.e_phoff + i * sizeof (ph), sizeof (ph));
+        interpreter |= ph.p_type == PT_INTERP;
         if (ph.p_type != PT_DYNAMIC || !elfdce_within (size, ph.p_offset, ph.p_filesz))
           continue;
         for (unsigned long off = 0; off + sizeof (ElfW (Dyn)) <= ph.p_filesz; off += sizeof (ElfW (Dyn)))
@@ -59,11 +73,16 @@ elfdce_patch_loaded_copy (unsigned char *image, unsigned long size)
               break;
             if (dyn.d_tag == DT_FLAGS_1 && (dyn.d_un.d_val & DF_1_PIE))
               {
+                pie = 1;
                 dyn.d_un.d_val &= ~(ElfW (Xword)) DF_1_PIE;
                 memcpy (image + ph.p_offset + off, &dyn, sizeof (dyn));
               }
           }
       }
+  if (header.e_type == ET_EXEC)
+    elfdce_say_why_not (name, "not position-independent (ET_EXEC)");
+  else if (pie && !interpreter)
+    elfdce_say_why_not (name, "a static PIE (its own C library, no loader)");
   if (header.e_shentsize != sizeof (ElfW (Shdr))
       || !elfdce_within (size, header.e_shoff, (unsigned long) header.e_shnum * sizeof (ElfW (Shdr))))
     return;

@@ -47,7 +47,8 @@ def simulator_header(c: Completion, source: str) -> str:
     out += [
         "void elfdce_any_function (...);",
         "extern void (*const elfdce_host_functions[]) (void);",
-        "void elfdce_patch_loaded_copy (unsigned char *image, unsigned long size);",
+        "void elfdce_patch_loaded_copy (unsigned char *image, unsigned long size, "
+        "const char *name);",
     ]
     out += [f"{a.ret} elfdce_dce_{a.successor} ({a.params});" for a in c.adapters + c.overrides]
     out += [

@@ -57,11 +57,12 @@ EDITS = (
          f"#ifndef ELFDCE_NO_HOST_TABLE /* {MARK}: the host's other pairs */\n"
          f'#include "../{ELFDCE_DIR}/gen/libc-ns3-host.h"\n#endif'),
     Edit("model/elf-cache.cc", "`namespace ns3 {`", r"^namespace ns3\s*\{", "before",
-         'extern "C" void elfdce_patch_loaded_copy (unsigned char *image, unsigned long size);'
-         f" // {MARK}"),
+         'extern "C" void elfdce_patch_loaded_copy (unsigned char *image, unsigned long size, '
+         f"const char *name); // {MARK}"),
     Edit("model/elf-cache.cc", "the `EditBuffer (buffer, ...)` call in EditFile",
          r"^([ \t]*)[^\n]*=\s*EditBuffer\s*\(\s*buffer\s*,[^\n]*$", "after",
-         f"{{indent}}elfdce_patch_loaded_copy (buffer, size); // {MARK}: DF_1_PIE, STB_GNU_UNIQUE"),
+         f"{{indent}}elfdce_patch_loaded_copy (buffer, size, filename.c_str ()); // {MARK}: "
+         "DF_1_PIE, STB_GNU_UNIQUE; what DCE cannot load"),
     Edit("model/dce-manager.cc", "the lookup of `main` in LoadMain",
          r'^([ \t]*)(?P<main>\w+)\s*=\s*[^\n;]*Lookup\s*\(\s*(?P<handle>\w+)\s*,\s*"main"\s*\)'
          r"\s*;[ \t]*$", "after",

@@ -5,6 +5,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <string>
 
 namespace ns3 {
 
@@ -22,9 +23,9 @@ EditBuffer (uint8_t *map, uint32_t selfId)
 }
 
 static long
-EditFile (const char *filename, uint32_t selfId)
+EditFile (std::string filename, uint32_t selfId)
 {
-  int fd = ::open (filename, O_RDWR);
+  int fd = ::open (filename.c_str (), O_RDWR);
   if (fd < 0)
     return -1;
   struct stat st;
