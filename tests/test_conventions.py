@@ -41,7 +41,7 @@ def subparsers() -> dict[str, argparse.ArgumentParser]:
 def test_every_json_output_has_a_schema():
     """A subcommand with --json (or --format json) names a schema that ships."""
     names = {"scan": "scan", "preflight": "preflight", "check-host": "check-host",
-             "diff": "diff", "table": "table"}
+             "diff": "diff", "table": "table", "syscalls": "syscalls"}
     for command, parser in subparsers().items():
         options = {s for a in parser._actions for s in a.option_strings}
         formats = {c for a in parser._actions if a.dest == "format" and a.choices

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 COMMANDS = {
     "scan": "scan", "versions": "versions", "table": "table", "diff": "diff",
     "preflight": "preflight", "fix-pie": "fixpie", "fix-unique": "fixunique", "check-host": "checkhost",
-    "shim": "shim", "run": "run", "dce": "dce", "cache": "cache",
+    "shim": "shim", "run": "run", "dce": "dce", "cache": "cache", "syscalls": "syscalls",
     "completion": "completion", "man": "manpage",
 }
 

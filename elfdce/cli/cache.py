@@ -14,7 +14,8 @@ def configure_parser(sub: argparse._SubParsersAction) -> None:
         sub, "cache", execute,
         help="show (or --clear) what elfdce keeps under ~/.cache/elfdce",
         description="elfdce keeps `run`'s fix-pie'd program copies (run/), `--tree "
-                    "--cache` results (tree/) and the fetched glibcs of "
+                    "--cache` results (tree/), the system-call footprints of `syscalls` "
+                    "and `preflight` per libc build-id (syscalls/) and the fetched glibcs of "
                     "scripts/fetch-glibcs (glibcs/) under $XDG_CACHE_HOME/elfdce "
                     "(default ~/.cache/elfdce).",
     )

@@ -11,7 +11,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from ..preflight import Report
 
-PREFLIGHT_SCHEMA_VERSION = 1
+PREFLIGHT_SCHEMA_VERSION = 2
 
 
 def configure_parser(sub: argparse._SubParsersAction) -> None:
@@ -61,7 +61,8 @@ def execute(args: argparse.Namespace) -> int:
     try:
         policy = load_policy(args.policy)
         if args.policy is None:
-            policy = complete_policy(policy, host_libraries(args.sysroot))
+            policy = _as_prepared(complete_policy(policy, host_libraries(args.sysroot)),
+                                  load_policy(None), args.sysroot)
         if args.tree:
             from .tree import run
 
@@ -81,9 +82,10 @@ def execute(args: argparse.Namespace) -> int:
         print("note: under DCE, an import a replacement forwards (NATIVE, or DCE-class in "
               "name only) runs on the host, unsimulated; a missing one fails to load, or with "
               "RTLD_DEEPBIND silently binds to the host libc", file=sys.stderr)
-    verdict = report.verdict(*_refusals(libc))
+    setting = _setting(libc, args.replacements)
+    verdict = report.verdict(setting)
     if args.json:
-        out = _json(report, verdict)
+        out = _json(report, verdict, setting.prepared)
     else:
         out = _text(report, args.all, verdict)
         if args.suggest:
@@ -93,6 +95,15 @@ def execute(args: argparse.Namespace) -> int:
     return verdict.exit_status
 
 
+def _as_prepared(policy, table, sysroot: str | None):  # noqa: ANN001, ANN202
+    """The default policy as a tree prepared by elfdce runs it (`dce.complete.prepared_policy`:
+    the host's aliases of DCE-class functions and the successors it adapts are DCE's)."""
+    from ..dce.complete import prepared_policy
+    from ..dce.host import load_host
+
+    return prepared_policy(policy, load_host(sysroot), table)
+
+
 def _host_libc(sysroot: str | None) -> str | None:
     """The libc.so.6 the libraries are checked against (under ``sysroot``)."""
     from ..glibc.libs import locate
@@ -100,15 +111,39 @@ def _host_libc(sysroot: str | None) -> str | None:
     return {x.library.key: x for x in locate(sysroot)}["libc"].path
 
 
-def _refusals(libc: str | None) -> tuple[bool, bool]:
-    """(glibc refuses to dlopen a DF_1_PIE object, refuses an executable stack): >= 2.30 and
-    >= 2.41, from the release of the libc preflight binds against."""
+def _setting(libc: str | None, replacements: str | None):  # noqa: ANN202
+    """The DCE checked for: what the libc preflight binds against refuses (DF_1_PIE: >= 2.30,
+    an executable stack: >= 2.41), whether the tree is prepared by elfdce (unless the
+    replacements are a DCE tree's build without elfdce's manifest: the default policy is the
+    table a prepared tree completes), and the libc's system-call footprint."""
+    import os
+
     from ..glibc.libs import glibc_release
+    from ..preflight import Setting
 
     release = glibc_release(libc) if libc else None
-    if release is None:
-        return True, False
-    return release >= (2, 30), release >= (2, 41)
+    prepared = True
+    if replacements is not None:
+        tree = os.path.dirname(os.path.dirname(os.path.abspath(replacements)))
+        prepared = not (os.path.isfile(os.path.join(tree, "wscript")) and not os.path.isfile(
+            os.path.join(tree, "elfdce_dce", "manifest.json")))
+    return Setting(True if release is None else release >= (2, 30),
+                   False if release is None else release >= (2, 41), prepared, _footprint(libc))
+
+
+def _footprint(libc: str | None):  # noqa: ANN202
+    """The system-call footprint of ``libc`` (cached per build-id), or None when it cannot be
+    derived (the verdict then judges no forwarded import by it)."""
+    if libc is None:
+        return None
+    from ..elf import ElfError
+
+    try:
+        from ..syscalls import libc_footprint
+
+        return libc_footprint(libc)
+    except (ElfError, OSError, ValueError):
+        return None
 
 
 def _machine_mismatch(program: str, libc: str | None) -> str | None:
@@ -143,6 +178,10 @@ def _text(report: Report, everything: bool, verdict=None) -> str:  # noqa: ANN00
     lines += [f"  missing from {lib}: {', '.join(names)}"
               for lib, names in report.missing_by_library().items()]
     lines += [report.summary(), "", f"program: {report.program}", f"  {info.description}"]
+    lines.append("  main: " + {"exported": "exported (DCE's dlsym finds it)",
+                               "entry code": "not exported; read from the entry code (a tree "
+                                             "prepared by elfdce does that)",
+                               "none": "none DCE can find"}[info.main])
     if info.copy_relocations:
         lines.append("  COPY relocations (their data arrives as zero when the program is "
                      "dlopened): " + ", ".join(info.copy_relocations))
@@ -171,7 +210,7 @@ def _text(report: Report, everything: bool, verdict=None) -> str:  # noqa: ANN00
     return "\n".join(lines) + "\n"
 
 
-def _json(report: Report, verdict) -> str:  # noqa: ANN001
+def _json(report: Report, verdict, prepared: bool) -> str:  # noqa: ANN001
     from ..emit.json import dumps
 
     info = report.info
@@ -188,6 +227,8 @@ def _json(report: Report, verdict) -> str:  # noqa: ANN001
         "copy_relocations": list(info.copy_relocations),
         "executable_stack": info.executable_stack,
         "textrel": info.textrel,
+        "main": info.main,
+        "prepared": prepared,
         "libraries": [{"needed": o.needed, "path": o.path, "how": o.how,
                        "needed_by": o.needed_by} for o in report.closure.objects[1:]],
         "imports": [{"importer": i.importer, "name": i.name, "version": i.version,

@@ -81,6 +81,17 @@ DCE_FUNCTIONS = {
     "pread": "ssize_t dce_pread (int, void *, size_t, off_t)",
     "recv": "ssize_t dce_recv (int, void *, size_t, int)",
     "recvfrom": "ssize_t dce_recvfrom (int, void *, size_t, int, struct sockaddr *, socklen_t *)",
+    "malloc": "void *dce_malloc (size_t)",
+    "realloc": "void *dce_realloc (void *, size_t)",
+    "vasprintf": "int dce_vasprintf (char **, const char *, va_list)",
+    "select": "int dce_select (int, fd_set *, fd_set *, fd_set *, struct timeval *)",
+    "random": "long int dce_random (void)",
+    "pthread_mutexattr_settype": "int dce_pthread_mutexattr_settype (pthread_mutexattr_t *, int)",
+    "vprintf": "int dce_vprintf (const char *, va_list)",
+    "getcwd": "char *dce_getcwd (char *, size_t)",
+    "gethostname": "int dce_gethostname (char *, size_t)",
+    "readlink": "ssize_t dce_readlink (const char *, char *, size_t)",
+    "ppoll": "int dce_ppoll (struct pollfd *, nfds_t, const struct timespec *, const sigset_t *)",
 }
 
 # O_CLOEXEC/SOCK_CLOEXEC and O_NONBLOCK/SOCK_NONBLOCK as the flags of accept4, pipe2, dup3 and
@@ -91,6 +102,46 @@ _APPLY_FLAGS = (
     "    dce_fcntl ({fd}, F_SETFD, FD_CLOEXEC);\n"
     "  if ({fd} >= 0 && ({flags} & O_NONBLOCK))\n"
     "    dce_fcntl ({fd}, F_SETFL, dce_fcntl ({fd}, F_GETFL) | O_NONBLOCK);\n"
+)
+
+
+# getdelim over the host's getc (a FILE's I/O goes through its vtable: DCE's for DCE's FILEs)
+# and DCE's realloc for the line
+_GETDELIM = (
+    "  if (line == 0 || size == 0 || f == 0)\n"
+    "    {\n      *dce___errno_location () = EINVAL;\n      return -1;\n    }\n"
+    "  if (*line == 0 || *size == 0)\n"
+    "    {\n      char *fresh = (char *) (*line == 0 ? dce_malloc (120) : dce_realloc (*line, 120));\n"
+    "      if (fresh == 0)\n        return -1;\n      *line = fresh;\n      *size = 120;\n    }\n"
+    "  __SIZE_TYPE__ length = 0;\n  int c;\n"
+    "  while ((c = getc (f)) != EOF)\n"
+    "    {\n      if (length + 2 > *size)\n"
+    "        {\n          char *grown = (char *) dce_realloc (*line, *size * 2);\n"
+    "          if (grown == 0)\n            return -1;\n"
+    "          *line = grown;\n          *size *= 2;\n        }\n"
+    "      (*line)[length++] = (char) c;\n      if (c == delim)\n        break;\n    }\n"
+    "  if (length == 0)\n    return -1;\n  (*line)[length] = 0;\n  return (long) length;\n"
+)
+
+
+# statx over DCE's fstatat (fstat for AT_EMPTY_PATH with ""): the fields struct stat has
+_STATX = (
+    "  struct stat st;\n"
+    "  int r = (flags & AT_EMPTY_PATH) && path[0] == 0\n"
+    "    ? dce___fxstat (_STAT_VER, dirfd, &st)\n"
+    "    : dce___fxstatat (_STAT_VER, dirfd, path, &st, flags & AT_SYMLINK_NOFOLLOW);\n"
+    "  if (r != 0)\n    return r;\n"
+    "  memset (out, 0, sizeof *out);\n"
+    "  out->stx_mask = STATX_BASIC_STATS;\n  out->stx_blksize = st.st_blksize;\n"
+    "  out->stx_nlink = st.st_nlink;\n  out->stx_uid = st.st_uid;\n  out->stx_gid = st.st_gid;\n"
+    "  out->stx_mode = st.st_mode;\n  out->stx_ino = st.st_ino;\n  out->stx_size = st.st_size;\n"
+    "  out->stx_blocks = st.st_blocks;\n"
+    "  out->stx_atime.tv_sec = st.st_atim.tv_sec;\n  out->stx_atime.tv_nsec = st.st_atim.tv_nsec;\n"
+    "  out->stx_mtime.tv_sec = st.st_mtim.tv_sec;\n  out->stx_mtime.tv_nsec = st.st_mtim.tv_nsec;\n"
+    "  out->stx_ctime.tv_sec = st.st_ctim.tv_sec;\n  out->stx_ctime.tv_nsec = st.st_ctim.tv_nsec;\n"
+    "  out->stx_rdev_major = major (st.st_rdev);\n  out->stx_rdev_minor = minor (st.st_rdev);\n"
+    "  out->stx_dev_major = major (st.st_dev);\n  out->stx_dev_minor = minor (st.st_dev);\n"
+    "  return 0;\n"
 )
 
 
@@ -112,6 +163,17 @@ ADAPTERS = (
           "dirfd, path, buf, flags"),
     _stat("fstatat64", "__fxstatat64",
           "int dirfd, const char *path, struct stat64 *buf, int flags", "dirfd, path, buf, flags"),
+    # where DCE has no *64 form: on LP64 machines (x86_64, aarch64) struct stat64 is struct stat
+    _stat("stat64", "__xstat", "const char *path, struct stat64 *buf", "path, (struct stat *) buf"),
+    _stat("lstat64", "__lxstat", "const char *path, struct stat64 *buf",
+          "path, (struct stat *) buf"),
+    _stat("fstat64", "__fxstat", "int fd, struct stat64 *buf", "fd, (struct stat *) buf"),
+    _stat("fstatat64", "__fxstatat",
+          "int dirfd, const char *path, struct stat64 *buf, int flags",
+          "dirfd, path, (struct stat *) buf, flags"),
+    # glibc 2.28's statx (ls, coreutils' stat): struct statx from DCE's fstatat
+    Adapter("statx", "int", "int dirfd, const char *path, int flags, unsigned int mask, "
+            "struct statx *out", _STATX, ("__fxstatat", "__fxstat")),
     _stat("mknod", "__xmknod", "const char *path, unsigned int mode, __UINT64_TYPE__ dev",
           "path, mode, &dev", "_MKNOD_VER"),
     _stat("mknodat", "__xmknodat",
@@ -173,20 +235,91 @@ ADAPTERS = (
     Adapter("__recv_chk", "long",
             "int fd, void *buf, __SIZE_TYPE__ n, __SIZE_TYPE__ size, int flags",
             "  return dce_recv (fd, buf, n, flags);\n", ("recv",)),
+    Adapter("__getcwd_chk", "char *", "char *buf, __SIZE_TYPE__ size, __SIZE_TYPE__ buflen",
+            "  return dce_getcwd (buf, size);\n", ("getcwd",)),
+    Adapter("__gethostname_chk", "int", "char *buf, __SIZE_TYPE__ size, __SIZE_TYPE__ buflen",
+            "  return dce_gethostname (buf, size);\n", ("gethostname",)),
+    Adapter("__readlink_chk", "long",
+            "const char *path, char *buf, __SIZE_TYPE__ size, __SIZE_TYPE__ buflen",
+            "  return dce_readlink (path, buf, size);\n", ("readlink",)),
+    Adapter("__ppoll_chk", "int", "struct pollfd *fds, unsigned long n, "
+            "const struct timespec *timeout, const void *mask, __SIZE_TYPE__ fdslen",
+            "  return dce_ppoll (fds, n, timeout, (const sigset_t *) mask);\n", ("ppoll",)),
+    Adapter("__vprintf_chk", "int", "int flag, const char *format, __builtin_va_list ap",
+            "  return dce_vprintf (format, ap);\n", ("vprintf",)),
+    Adapter("__vasprintf_chk", "int", "char **out, int flag, const char *format, "
+            "__builtin_va_list ap",
+            "  return dce_vasprintf (out, format, ap);\n", ("vasprintf",)),
+    Adapter("__asprintf_chk", "int", "char **out, int flag, const char *format, ...",
+            "  va_list ap;\n  va_start (ap, format);\n"
+            "  int r = dce_vasprintf (out, format, ap);\n  va_end (ap);\n  return r;\n",
+            ("vasprintf",)),
+    # pselect: select with a timespec and a signal mask (DCE's select has no mask to swap)
+    Adapter("pselect", "int", "int n, void *readfds, void *writefds, void *exceptfds, "
+            "const struct timespec *timeout, const void *mask",
+            "  struct timeval tv, *ptv = 0;\n"
+            "  if (timeout != 0)\n    {\n      tv.tv_sec = timeout->tv_sec;\n"
+            "      tv.tv_usec = timeout->tv_nsec / 1000;\n      ptv = &tv;\n    }\n"
+            "  return dce_select (n, (fd_set *) readfds, (fd_set *) writefds,\n"
+            "                     (fd_set *) exceptfds, ptv);\n", ("select",)),
+    # randomness from DCE's generator (a simulation is reproducible), not the host's entropy
+    # (glibc 2.36's arc4random waits in ppoll for /dev/random)
+    Adapter("arc4random", "unsigned int", "void",
+            "  return (unsigned int) ((dce_random () << 1) ^ dce_random ());\n", ("random",)),
+    Adapter("arc4random_uniform", "unsigned int", "unsigned int bound",
+            "  if (bound < 2)\n    return 0;\n"
+            "  return (unsigned int) (((dce_random () << 1) ^ dce_random ()) % bound);\n",
+            ("random",)),
+    Adapter("arc4random_buf", "void", "void *buf, __SIZE_TYPE__ n",
+            "  for (__SIZE_TYPE__ i = 0; i < n; i++)\n"
+            "    ((unsigned char *) buf)[i] = (unsigned char) (dce_random () >> 7);\n",
+            ("random",)),
+    Adapter("getrandom", "long", "void *buf, __SIZE_TYPE__ n, unsigned int flags",
+            "  for (__SIZE_TYPE__ i = 0; i < n; i++)\n"
+            "    ((unsigned char *) buf)[i] = (unsigned char) (dce_random () >> 7);\n"
+            "  return (long) n;\n", ("random",)),
+    Adapter("getentropy", "int", "void *buf, __SIZE_TYPE__ n",
+            "  if (n > 256)\n    {\n      *dce___errno_location () = EIO;\n      return -1;\n    }\n"
+            "  for (__SIZE_TYPE__ i = 0; i < n; i++)\n"
+            "    ((unsigned char *) buf)[i] = (unsigned char) (dce_random () >> 7);\n"
+            "  return 0;\n", ("random", "__errno_location")),
+    # Memory the program allocates with DCE's malloc, grown or freed by a host function with
+    # the host's (glibc 2.26's reallocarray, getdelim): the two heaps corrupt each other
+    # ("free(): invalid next size", "realloc(): invalid pointer" in ls, wc, sort, grep, sed).
+    Adapter("reallocarray", "void *", "void *p, __SIZE_TYPE__ n, __SIZE_TYPE__ size",
+            "  if (size != 0 && n > (__SIZE_TYPE__) -1 / size)\n"
+            "    {\n      *dce___errno_location () = ENOMEM;\n      return 0;\n    }\n"
+            # dce_realloc (NULL, n) is not malloc (it returns NULL for 0: gnulib dies)
+            "  return p == 0 ? dce_malloc (n * size) : dce_realloc (p, n * size);\n",
+            ("malloc", "realloc", "__errno_location")),
+    Adapter("getdelim", "long", "char **line, __SIZE_TYPE__ *size, int delim, struct _IO_FILE *f",
+            _GETDELIM, ("malloc", "realloc", "__errno_location")),
+    Adapter("__getdelim", "long",
+            "char **line, __SIZE_TYPE__ *size, int delim, struct _IO_FILE *f",
+            _GETDELIM, ("malloc", "realloc", "__errno_location")),
     Adapter("__recvfrom_chk", "long",
             "int fd, void *buf, __SIZE_TYPE__ n, __SIZE_TYPE__ size, int flags, "
             "struct sockaddr *from, unsigned int *length",
             "  return dce_recvfrom (fd, buf, n, flags, from, length);\n", ("recvfrom",)),
 )
 
-# DCE-class functions whose slot gets an adapter instead of DCE's own function: a newer calling
+# Table entries whose slot gets an adapter instead of what DCE fills in: a newer calling
 # convention DCE's rejects (Linux 2.6.27's SOCK_CLOEXEC and SOCK_NONBLOCK in socket's type:
-# `ip`, `tc` and every program built since abort in DCE 1.12's socket).
+# `ip`, `tc` and every program built since abort in DCE 1.12's socket), a NATIVE entry whose
+# host function grows the program's memory with the host's heap (getline).
 OVERRIDES = (
     Adapter("socket", "int", "int domain, int type, int protocol",
             "  int fd = dce_socket (domain, type & ~(SOCK_CLOEXEC | SOCK_NONBLOCK), protocol);\n"
             + _APPLY_FLAGS.format(fd="fd", flags="type") + "  return fd;\n",
             ("socket", "fcntl")),
+    # PTHREAD_MUTEX_ERRORCHECK (iperf3): DCE 1.12 knows normal and recursive mutexes only and
+    # refuses it; an error-checking mutex behaves as a normal one for a correct program
+    Adapter("pthread_mutexattr_settype", "int", "void *attr, int kind",
+            "  return dce_pthread_mutexattr_settype ((pthread_mutexattr_t *) attr,\n"
+            "      kind == PTHREAD_MUTEX_ERRORCHECK ? PTHREAD_MUTEX_NORMAL : kind);\n",
+            ("pthread_mutexattr_settype",)),
+    Adapter("getline", "long", "char **line, __SIZE_TYPE__ *size, struct _IO_FILE *f",
+            _GETDELIM.replace("delim", "'\\n'"), ("malloc", "realloc", "__errno_location")),
     Adapter("socketpair", "int", "int domain, int type, int protocol, int *fds",
             "  int r = dce_socketpair (domain, type & ~(SOCK_CLOEXEC | SOCK_NONBLOCK), protocol,"
             " fds);\n"
@@ -350,6 +483,18 @@ def _aliases(host: Host, dce_class: dict[str, PolicyEntry],
     return alias_of
 
 
+# The typed field `vsnprintf_fn` of struct Libc (DCE's snprintf, __snprintf, vsnprintf and
+# __sprintf_chk written by hand in libc.cc call it; the anchor of the overrides' edit is its
+# assignment, so a tree that takes OVERRIDES has it): its size clamped to INT_MAX. The
+# fortified __sprintf_chk passes (size_t) -1 for an unknown buffer, and s + (size_t) -1 wraps:
+# glibc 2.41's vsnprintf then drops characters (make printed "make:'all' is up to date.").
+TYPED_OVERRIDES = (
+    Adapter("vsnprintf", "int", "char *s, __SIZE_TYPE__ n, const char *format, "
+            "__builtin_va_list ap",
+            "  return vsnprintf (s, n > 0x7fffffff ? 0x7fffffff : n, format, ap);\n", ()),
+)
+
+
 def _dce_implements(adapter: Adapter, dce_class: dict[str, PolicyEntry], defs: Definitions) -> bool:
     """Whether DCE's table and libraries have every DCE-class function ``adapter`` calls."""
     defined = defs.for_library("libc")
@@ -360,7 +505,8 @@ def _overrides(by_name: dict[str, PolicyEntry], dce_class: dict[str, PolicyEntry
                defs: Definitions) -> list[Adapter]:
     """The `OVERRIDES` this table can take: DCE-class entries of the table (a slot DCE fills)
     whose adapter's functions DCE has."""
-    return [o for o in OVERRIDES if o.successor in by_name and _dce_implements(o, dce_class, defs)]
+    return [o for o in OVERRIDES if o.successor in by_name
+            and _dce_implements(o, dce_class, defs)] + list(TYPED_OVERRIDES)
 
 
 def _added_entries(
@@ -370,7 +516,11 @@ def _added_entries(
     """The table entries added for the host's function pairs DCE does not export, each routed
     (see the module docstring), in library and pair order; the adapters they use."""
     alias_of = _aliases(host, dce_class, defs)
-    successor = {a.successor: a for a in ADAPTERS}
+    # the first adapter of a successor whose functions DCE has (stat64: __xstat64, else __xstat)
+    successor: dict[str, Adapter] = {}
+    for a in ADAPTERS:
+        if a.successor not in successor and _dce_implements(a, dce_class, defs):
+            successor[a.successor] = a
     entries: dict[tuple[str, str], Entry] = {}
     adapters: list[Adapter] = []
     for lib in host.libraries:
@@ -390,8 +540,7 @@ def _added_entries(
             if key in alias_of:
                 entries[key] = Entry(ident, p.name, p.version, p.default, "dce",
                                      "dce_" + by_name[alias_of[key]].name, (lib.key,))
-            elif (adapter is not None and p.name not in defined
-                  and _dce_implements(adapter, dce_class, defs)):
+            elif adapter is not None and p.name not in defined:
                 if adapter not in adapters:
                     adapters.append(adapter)
                 entries[key] = Entry(ident, p.name, p.version, p.default, "adapter",
@@ -423,9 +572,11 @@ def _routing_notes(host: Host, by_name: dict[str, PolicyEntry],
     """What the completion could not route to DCE: successors of DCE-class functions DCE's
     libraries do not define, DCE-class names the host has only compat versions of."""
     notes = []
+    routed = {a.successor for a in adapters}
     for a in ADAPTERS:
-        if a in adapters or a.successor in by_name or not host.exports_name(a.successor):
+        if a.successor in routed or a.successor in by_name or not host.exports_name(a.successor):
             continue
+        routed.add(a.successor)  # one note per successor
         missing = [n for n in a.needs if n not in dce_class]
         why = (f"DCE's table has no DCE-class {', '.join(missing)}" if missing
                else "DCE's libraries do not define " + ", ".join(a.needs))
@@ -454,3 +605,24 @@ def _declarations(host: Host, undeclared: frozenset[str]) -> list[Declaration]:
         best = next((p for p in found if p.default), found[-1])
         declarations.append(Declaration(name, text, best.version, best.default, is_data))
     return declarations
+
+
+def prepared_policy(policy: Policy, host: Host, table: Policy) -> Policy:
+    """``policy`` (DCE's ``table`` completed for ``host``) as a tree prepared by elfdce runs it:
+    a completed name that `complete` routes to DCE (an alias of a DCE-class function, an
+    adapter) or whose slot it overrides is DCE-class. DCE's sources are taken to define the
+    table's names and the functions its libc.cc writes by hand (`shim.HAND_WRITTEN`: what
+    compiling them shows for DCE 1.12); those are DCE's too."""
+    from .shim import HAND_WRITTEN
+
+    defined = frozenset(n for e in table.table() for n in e.names) | frozenset(HAND_WRITTEN)
+    c = complete(host, table, Definitions({"libc.cc": defined}))
+    routed = {n: "written by hand in DCE's libc.cc" for n in HAND_WRITTEN}
+    for e in c.entries:
+        if e.route in ("dce", "adapter"):
+            routed.setdefault(e.name, f"routed to DCE by dce prepare ({e.route}: {e.target})")
+    for o in c.overrides:
+        routed.setdefault(o.successor, f"DCE's, through an adapter (dce prepare): "
+                                       f"elfdce_dce_{o.successor}")
+    return Policy(tuple(p if p.name not in routed else p._replace(cls="DCE", note=routed[p.name])
+                        for p in policy.entries))

@@ -165,3 +165,79 @@ def _fde_encoding(image: Image, fde: int) -> int:
         elif ch == ord("L"):
             p += 1
     return 0
+
+
+def function_table(image: Image) -> tuple[Function, ...]:
+    """Every FDE range of the file, sorted by start: the bounds of each function the unwind
+    data describes (GCC's ``.cold`` parts are ranges of their own). Read through
+    ``.eh_frame_hdr``'s table when there is one, else by walking ``.eh_frame``; empty when
+    neither can be read."""
+    bo = "<" if image.elf.header.little_endian else ">"
+    encodings: dict[int, int] = {}  # CIE address -> its FDE pointer encoding
+    out = []
+
+    def fde_range(fde: int) -> Function | None:
+        cie = fde + 4 - struct.unpack(bo + "I", image.read(fde + 4, 4))[0]
+        enc = encodings.get(cie)
+        if enc is None:
+            enc = encodings[cie] = _fde_encoding(image, fde)
+        begin, size = _read_encoded(image, fde + 8, enc)
+        length, _ = _read_encoded(image, fde + 8 + size, enc & 0x0F)
+        return Function(begin, begin + length) if length else None
+
+    hdr = image.elf.section(".eh_frame_hdr")
+    try:
+        if hdr is not None:
+            version, ptr_enc, count_enc, table_enc = image.read(hdr.addr, 4)
+            if version == 1 and table_enc == 0x3B:
+                _, n1 = _read_encoded(image, hdr.addr + 4, ptr_enc, hdr.addr)
+                count, n2 = _read_encoded(image, hdr.addr + 4 + n1, count_enc, hdr.addr)
+                pairs = struct.unpack(f"{bo}{2 * count}i",
+                                      image.read(hdr.addr + 4 + n1 + n2, 8 * count))
+                for i in range(count):
+                    fn = fde_range(hdr.addr + pairs[2 * i + 1])
+                    if fn is not None:
+                        out.append(fn)
+                return tuple(sorted(set(out)))
+        frame = image.elf.section(".eh_frame")
+        if frame is None:
+            return ()
+        p, end = frame.addr, frame.addr + frame.size
+        while p + 8 <= end:
+            length = struct.unpack(bo + "I", image.read(p, 4))[0]
+            if length == 0:  # the terminator
+                break
+            if length == 0xFFFFFFFF:  # 64-bit DWARF lengths: not what GNU ld writes here
+                return tuple(sorted(set(out)))
+            if struct.unpack(bo + "I", image.read(p + 4, 4))[0] != 0:  # an FDE (0: a CIE)
+                fn = fde_range(p)
+                if fn is not None:
+                    out.append(fn)
+            p += 4 + length
+    except (ElfError, ValueError, struct.error):
+        pass  # a damaged table: what was read so far
+    return tuple(sorted(set(out)))
+
+
+def build_id(image: Image) -> str | None:
+    """The GNU build-id (hex) of the file: its ``.note.gnu.build-id`` section, or an
+    NT_GNU_BUILD_ID note of a PT_NOTE segment; None when it has none."""
+    bo = "<" if image.elf.header.little_endian else ">"
+    regions = []
+    note = image.elf.section(".note.gnu.build-id")
+    if note is not None:
+        regions.append((note.offset, note.size))
+    regions += [(p.offset, p.filesz) for p in image.elf.segments if p.type == C.PT_NOTE]
+    for offset, size in regions:
+        raw = image.data[offset : offset + size]
+        pos = 0
+        while pos + 12 <= len(raw):
+            namesz, descsz, ntype = struct.unpack_from(bo + "III", raw, pos)
+            name_at = pos + 12
+            desc_at = name_at + ((namesz + 3) & ~3)
+            if desc_at + descsz > len(raw):
+                break
+            if ntype == 3 and raw[name_at : name_at + namesz].rstrip(b"\0") == b"GNU":
+                return raw[desc_at : desc_at + descsz].hex() or None
+            pos = desc_at + ((descsz + 3) & ~3)
+    return None

@@ -104,3 +104,17 @@ def is_return(ins: Any) -> bool:
 def is_unconditional(ins: Any) -> bool:
     """An instruction after which execution does not fall through."""
     return is_return(ins) or ins.mnemonic in ("jmp", "b", "br", "ud2", "hlt", "brk")
+
+
+def engine(machine: int, *, detail: bool = False, skipdata: bool = False) -> Any:
+    """A capstone engine for ``machine`` (x86_64 or aarch64); ``skipdata``: bytes it cannot
+    decode come out as ``.byte`` pseudo-instructions and decoding goes on."""
+    import capstone
+
+    if machine == C.EM_X86_64:
+        md = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
+    else:
+        md = capstone.Cs(capstone.CS_ARCH_ARM64, capstone.CS_MODE_ARM)
+    md.detail = detail
+    md.skipdata = skipdata
+    return md

@@ -43,3 +43,14 @@ for _alias, _name in (("__environ", "environ"), ("_environ", "environ"),
                       ("__tzname", "tzname"), ("__timezone", "timezone"),
                       ("__daylight", "daylight")):
     USERS[_alias] = USERS[_name]
+
+# The data DCE's simulator writes for each process through the pointers its replacement libc
+# hands it (ns-3-dce model/dce-global-variables.h, Process::pstdin …), name -> Process field;
+# a program's COPY of one is adopted as DCE's object by a prepared tree's loader.
+DCE_PROCESS_POINTERS = {
+    "stdin": "pstdin", "stdout": "pstdout", "stderr": "pstderr", "environ": "penvp",
+    "__environ": "penvp", "optarg": "poptarg", "optind": "poptind", "opterr": "popterr",
+    "optopt": "poptopt",
+}
+# ... and the data it sets once, from the process's name (the program's copies set too)
+DCE_PROCESS_NAMES = ("__progname", "program_invocation_short_name", "program_invocation_name")

@@ -80,7 +80,7 @@ def complete_policy(base: Policy, libraries: list[HostLibrary]) -> Policy:
                 continue
             covered.add(name)
             cls, macro, note = _class_for(by_name[name])
-            entries.append(PolicyEntry(name, cls, macro, (), None, note))
+            entries.append(PolicyEntry(name, cls, macro, (), None, note, completed=True))
     return Policy(tuple(entries))
 
 

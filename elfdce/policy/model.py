@@ -46,6 +46,7 @@ class PolicyEntry(Record):
     extra: tuple[str, ...] = ()  # ALIAS2: (internal,); EXPLICIT: types; T forms: (return type,)
     guard: str | None = None  # the #ifdef around the entry
     note: str = ""
+    completed: bool = False  # added for the host by `complete_policy`, not in the table read
 
     @property
     def names(self) -> tuple[str, ...]:

@@ -264,3 +264,58 @@ def matches(definition: Symbol, version: str | None, has_versions: bool) -> bool
     if v is None:
         return not has_versions
     return v.name == version and v.needed_from is None
+
+
+# The global lookup scope: each loaded object, its definitions by name, whether it has version
+# definitions (an import's version binds to any definition of an object without versions).
+Scope = list[tuple[LoadedObject, dict[str, list["Symbol"]], bool]]
+
+
+def lookup_scope(loaded: tuple[LoadedObject, ...],
+                 definitions_of: Callable[[ElfSymbols], dict[str, list[Symbol]]]) -> Scope:
+    """The global lookup scope of ``loaded`` (load order, the program first)."""
+    # (the program's own definitions are not shared: nothing else loads it)
+    return [(o, definitions(o.elf) if o.how == "program" else definitions_of(o.elf),
+             bool(o.elf.version_defs)) for o in loaded]
+
+
+def defined_versions(loaded: tuple[LoadedObject, ...]) -> dict[str, set[str]]:
+    """The version names each loaded object defines, by its DT_NEEDED name and its soname (what
+    an import's verneed file names)."""
+    out = {}
+    for o in loaded:
+        names = {d.name for d in o.elf.version_defs}
+        out[o.needed] = names
+        if o.elf.soname:
+            out[o.elf.soname] = names
+    return out
+
+
+def provider(name: str, version: str | None, importer: LoadedObject,
+             scope: Scope) -> LoadedObject | None:
+    """The first object of the scope but ``importer`` with a definition the import binds to
+    (glibc elf/dl-lookup.c do_lookup_x over the scope)."""
+    for obj, defs, has_versions in scope:
+        candidates = defs.get(name)
+        if candidates is None or obj is importer:
+            continue
+        for d in candidates:
+            if matches(d, version, has_versions):
+                return obj
+    return None
+
+
+def version_undefined(version: str | None, needed_from: str | None,
+                      versions: dict[str, set[str]]) -> bool:
+    """The import asks ``needed_from`` (a file whose versions are known) for a version it does
+    not define: ld.so refuses to load the program ("version `X' not found", dl-version.c)."""
+    if version is None or needed_from is None:
+        return False
+    have = versions.get(needed_from)
+    return have is not None and version not in have
+
+
+def interpreter_sonames(closure: Closure) -> set[str]:
+    """The sonames of the dynamic loader among the loaded objects."""
+    return {o.elf.soname for o in closure.loaded()
+            if o.elf.soname and o.elf.soname.startswith("ld")}

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from ..elf import ElfSymbols
     from ..elf.model import Symbol
     from ..policy.model import Policy, PolicyEntry
-    from .check import Import
+    from .classify import Import
 
 
 class Cache:

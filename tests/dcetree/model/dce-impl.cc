@@ -6,13 +6,14 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 extern "C" {
 int dce_calls_xstat, dce_calls_fxstat, dce_calls_pthread_create, dce_calls_nanosleep,
-    dce_calls_read;
+    dce_calls_read, dce_calls_heap;
 static char *dce_environment[] = { (char *) "DCE=1", 0 };
 struct Process dce_process;
 
@@ -56,6 +57,18 @@ int dce_nanosleep (const struct timespec *request, struct timespec *remain)
 int *dce___errno_location (void)
 {
   return &errno;
+}
+
+void *dce_malloc (size_t n)
+{
+  dce_calls_heap++;
+  return malloc (n);
+}
+
+void *dce_realloc (void *p, size_t n)
+{
+  dce_calls_heap++;
+  return realloc (p, n);
 }
 
 ssize_t dce_read (int fd, void *buf, size_t n)

@@ -20,8 +20,10 @@ int dce_fcntl (int fd, int cmd, ...);
 int dce_nanosleep (const struct timespec *request, struct timespec *remain);
 int *dce___errno_location (void);
 ssize_t dce_read (int fd, void *buf, size_t n);
+void *dce_malloc (size_t n);
+void *dce_realloc (void *p, size_t n);
 /* what the stand-in counts, for the tests */
 extern int dce_calls_xstat, dce_calls_fxstat, dce_calls_pthread_create, dce_calls_nanosleep,
-    dce_calls_read;
+    dce_calls_read, dce_calls_heap;
 }
 #endif

@@ -191,6 +191,22 @@ int main (int argc, char **argv)
       ((ssize_t (*) (int, void *, size_t, size_t)) read_chk) (fd, &byte, 0, 1);
       printf ("__read_chk=%s\n", dce_calls_read == before_read + 1 ? "dce" : "host");
     }
+  void *(*grow) (void *, size_t, size_t) = (void *(*) (void *, size_t, size_t)) dlsym (libc, "reallocarray");
+  if (grow != NULL)
+    {
+      void *p = grow (NULL, 4, 8);
+      int before_realloc = dce_calls_heap;
+      p = grow (p, 8, 8);
+      printf ("reallocarray=%s\n", p && dce_calls_heap == before_realloc + 1 ? "dce" : "host");
+      free (p);
+    }
+  FILE *lines = fmemopen ((void *) "one\ntwo\n", 8, "r");
+  char *line = NULL;
+  size_t room = 0;
+  int before_lines = dce_calls_heap;
+  ssize_t got = ((ssize_t (*) (char **, size_t *, FILE *)) dlsym (libc, "getline")) (&line, &room, lines);
+  printf ("getline=%zd %s\n", got, dce_calls_heap > before_lines ? "dce" : "host");
+  free (line);
   char checked[32] = "";
   ((int (*) (char *, int, size_t, const char *, ...)) dlsym (libc, "__sprintf_chk"))
       (checked, 1, sizeof checked, "y=%d", 5);
