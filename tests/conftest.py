@@ -109,3 +109,15 @@ def versioned_program(tmp_path_factory, gcc, versioned_lib) -> str:
         check=True,
     )
     return str(out)
+
+
+def host_suite() -> str:
+    """This machine's Debian suite (``VERSION_CODENAME`` of /etc/os-release), or ""."""
+    try:
+        with open("/etc/os-release") as f:
+            for line in f:
+                if line.startswith("VERSION_CODENAME="):
+                    return line.split("=", 1)[1].strip().strip('"')
+    except OSError:
+        pass
+    return ""

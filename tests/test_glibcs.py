@@ -11,7 +11,7 @@ import os
 
 import jsonschema
 import pytest
-from conftest import compile_c, run_cli
+from conftest import compile_c, host_suite, run_cli
 from test_version_maps import exported, link_stub
 
 import elfdce
@@ -29,21 +29,10 @@ with open(os.path.join(os.path.dirname(elfdce.__file__), "schemas", "check-host.
     SCHEMA = json.load(_f)
 
 
-def _own_suite() -> str:
-    try:
-        with open("/etc/os-release") as f:
-            for line in f:
-                if line.startswith("VERSION_CODENAME="):
-                    return line.split("=", 1)[1].strip().strip('"')
-    except OSError:
-        pass
-    return ""
-
-
 def _roots() -> list:
     params = [pytest.param(None, id="host")]
     for suite in SUITES:
-        if suite == _own_suite():
+        if suite == host_suite():
             continue  # the host's own release: the "host" case
         root = os.path.join(CACHE, suite, "root")
         marks = () if os.path.isdir(root) else pytest.mark.skip(

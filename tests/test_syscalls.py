@@ -14,7 +14,7 @@ import time
 
 import jsonschema
 import pytest
-from conftest import HOST_LIBC, ROOT, run_cli
+from conftest import HOST_LIBC, ROOT, host_suite, run_cli
 
 import elfdce
 from elfdce.glibc.libs import locate
@@ -58,17 +58,6 @@ def other_libc(suite: str) -> str | None:
         return None
     return next((loc.path for loc in locate(root) if loc.library.key == "libc" and loc.path),
                 None)
-
-
-def _host_suite() -> str:
-    try:
-        with open("/etc/os-release") as f:
-            for line in f:
-                if line.startswith("VERSION_CODENAME="):
-                    return line.split("=", 1)[1].strip().strip('"')
-    except OSError:
-        pass
-    return ""
 
 
 # --- the ground truth: strace -------------------------------------------------------------------
@@ -241,7 +230,7 @@ def test_other_glibc_builds(suite):
     path = other_libc(suite)
     if path is None:
         pytest.skip(f"{suite}'s glibc is not in {GLIBC_CACHE} (scripts/fetch-glibcs fetches it)")
-    if suite == _host_suite():
+    if suite == host_suite():
         pytest.skip(f"{suite} is this machine's release")
     from elfdce.syscalls import libc_footprint
 
