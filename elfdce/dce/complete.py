@@ -283,6 +283,17 @@ ADAPTERS = (
             "  for (__SIZE_TYPE__ i = 0; i < n; i++)\n"
             "    ((unsigned char *) buf)[i] = (unsigned char) (dce_random () >> 7);\n"
             "  return 0;\n", ("random", "__errno_location")),
+    # kernel-side copies between descriptors: DCE has none, and the host's would take DCE's
+    # descriptor numbers for its own (cat failed "data.txt: No such file or directory");
+    # ENOSYS is what programs fall back to read and write on (coreutils' copy_file_range)
+    Adapter("copy_file_range", "long", "int in, long *in_offset, int out, long *out_offset, "
+            "__SIZE_TYPE__ n, unsigned int flags",
+            "  *dce___errno_location () = ENOSYS;\n  return -1;\n", ("__errno_location",)),
+    Adapter("splice", "long", "int in, long *in_offset, int out, long *out_offset, "
+            "__SIZE_TYPE__ n, unsigned int flags",
+            "  *dce___errno_location () = ENOSYS;\n  return -1;\n", ("__errno_location",)),
+    Adapter("tee", "long", "int in, int out, __SIZE_TYPE__ n, unsigned int flags",
+            "  *dce___errno_location () = ENOSYS;\n  return -1;\n", ("__errno_location",)),
     # Memory the program allocates with DCE's malloc, grown or freed by a host function with
     # the host's (glibc 2.26's reallocarray, getdelim): the two heaps corrupt each other
     # ("free(): invalid next size", "realloc(): invalid pointer" in ls, wc, sort, grep, sed).
