@@ -85,6 +85,20 @@ DCE_FUNCTIONS = {
     "realloc": "void *dce_realloc (void *, size_t)",
     "vasprintf": "int dce_vasprintf (char **, const char *, va_list)",
     "select": "int dce_select (int, fd_set *, fd_set *, fd_set *, struct timeval *)",
+    "setsockopt": "int dce_setsockopt (int, int, int, const void *, socklen_t)",
+    "bind": "int dce_bind (int, const struct sockaddr *, socklen_t)",
+    "connect": "int dce_connect (int, const struct sockaddr *, socklen_t)",
+    "getpid": "pid_t dce_getpid (void)",
+    "mkdir": "int dce_mkdir (const char *, mode_t)",
+    "perror": "void dce_perror (const char *)",
+    "fork": "pid_t dce_fork (void)",
+    "execve": "int dce_execve (const char *, char *const *, char *const *)",
+    "execvp": "int dce_execvp (const char *, char *const *)",
+    "exit": "void dce_exit (int)",
+    "close": "int dce_close (int)",
+    "chdir": "int dce_chdir (const char *)",
+    "fchdir": "int dce_fchdir (int)",
+    "sigprocmask": "int dce_sigprocmask (int, const sigset_t *, sigset_t *)",
     "random": "long int dce_random (void)",
     "pthread_mutexattr_settype": "int dce_pthread_mutexattr_settype (pthread_mutexattr_t *, int)",
     "vprintf": "int dce_vprintf (const char *, va_list)",
@@ -103,6 +117,90 @@ _APPLY_FLAGS = (
     "  if ({fd} >= 0 && ({flags} & O_NONBLOCK))\n"
     "    dce_fcntl ({fd}, F_SETFL, dce_fcntl ({fd}, F_GETFL) | O_NONBLOCK);\n"
 )
+
+
+# posix_spawn replayed over DCE's fork: the file actions (glibc's sysdeps/posix/spawn_int.h
+# struct __spawn_action, the same order of kinds from 2.29 to 2.43) and the signal mask in the
+# child, then DCE's execve (execvp for posix_spawnp: it searches the process's PATH)
+_SPAWN_PARAMS = ("int *pid, const char *path, const void *actions, const void *attr, "
+                 "char *const *argv, char *const *envp")
+_SPAWN_NEEDS = ("fork", "execve", "execvp", "exit", "close", "dup2", "open", "chdir", "fchdir",
+                "fcntl", "sigprocmask", "__errno_location")
+SPAWN_HELPER = """struct elfdce_spawn_action
+{
+  enum { do_close, do_dup2, do_open, do_chdir, do_fchdir, do_closefrom, do_tcsetpgrp } tag;
+  union
+  {
+    struct { int fd; } close_action;
+    struct { int fd; int newfd; } dup2_action;
+    struct { int fd; char *path; int oflag; mode_t mode; } open_action;
+    struct { char *path; } chdir_action;
+    struct { int fd; } fchdir_action;
+  } action;
+};
+static int elfdce_spawn (int *pid, const char *path, const void *actions, const void *attr,
+                         char *const *argv, char *const *envp, int search)
+{
+  const posix_spawn_file_actions_t *fa = (const posix_spawn_file_actions_t *) actions;
+  const posix_spawnattr_t *at = (const posix_spawnattr_t *) attr;
+  pid_t child = dce_fork ();
+  if (child < 0)
+    return *dce___errno_location ();
+  if (child > 0)
+    {
+      if (pid != 0)
+        *pid = child;
+      return 0;
+    }
+  if (at != 0 && (at->__flags & POSIX_SPAWN_SETSIGMASK))
+    dce_sigprocmask (SIG_SETMASK, &at->__ss, 0);
+  for (int i = 0; fa != 0 && i < fa->__used; i++)
+    {
+      const struct elfdce_spawn_action *a = &((const struct elfdce_spawn_action *) fa->__actions)[i];
+      switch (a->tag)
+        {
+        case elfdce_spawn_action::do_close:
+          dce_close (a->action.close_action.fd);
+          break;
+        case elfdce_spawn_action::do_dup2:
+          if (a->action.dup2_action.fd == a->action.dup2_action.newfd)
+            dce_fcntl (a->action.dup2_action.fd, F_SETFD, 0);
+          else if (dce_dup2 (a->action.dup2_action.fd, a->action.dup2_action.newfd) < 0)
+            dce_exit (127);
+          break;
+        case elfdce_spawn_action::do_open:
+          {
+            int fd = dce_open (a->action.open_action.path, a->action.open_action.oflag,
+                               a->action.open_action.mode);
+            if (fd < 0)
+              dce_exit (127);
+            if (fd != a->action.open_action.fd)
+              {
+                dce_dup2 (fd, a->action.open_action.fd);
+                dce_close (fd);
+              }
+          }
+          break;
+        case elfdce_spawn_action::do_chdir:
+          if (dce_chdir (a->action.chdir_action.path) != 0)
+            dce_exit (127);
+          break;
+        case elfdce_spawn_action::do_fchdir:
+          if (dce_fchdir (a->action.fchdir_action.fd) != 0)
+            dce_exit (127);
+          break;
+        default:
+          break;
+        }
+    }
+  if (search && strchr (path, '/') == 0)
+    dce_execvp (path, argv);
+  else
+    dce_execve (path, argv, envp);
+  dce_exit (127);
+  return 0;
+}
+"""
 
 
 # getdelim over the host's getc (a FILE's I/O goes through its vtable: DCE's for DCE's FILEs)
@@ -294,6 +392,20 @@ ADAPTERS = (
             "  *dce___errno_location () = ENOSYS;\n  return -1;\n", ("__errno_location",)),
     Adapter("tee", "long", "int in, int out, __SIZE_TYPE__ n, unsigned int flags",
             "  *dce___errno_location () = ENOSYS;\n  return -1;\n", ("__errno_location",)),
+    # advice about a descriptor: DCE's descriptor checked, the advice itself has no effect
+    Adapter("posix_fadvise", "int", "int fd, long offset, long length, int advice",
+            "  struct stat st;\n  return dce___fxstat (_STAT_VER, fd, &st) == 0 ? 0 : EBADF;\n",
+            ("__fxstat",)),
+    Adapter("posix_fadvise64", "int", "int fd, long offset, long length, int advice",
+            "  struct stat st;\n  return dce___fxstat (_STAT_VER, fd, &st) == 0 ? 0 : EBADF;\n",
+            ("__fxstat",)),
+    # processes DCE runs: glibc's posix_spawn (make, system's successor) clones a host process
+    # that DCE's wait never sees ("wait: No child processes"); vfork likewise
+    Adapter("posix_spawn", "int", _SPAWN_PARAMS, "  return elfdce_spawn (pid, path, actions, "
+            "attr, argv, envp, 0);\n", _SPAWN_NEEDS),
+    Adapter("posix_spawnp", "int", _SPAWN_PARAMS, "  return elfdce_spawn (pid, path, actions, "
+            "attr, argv, envp, 1);\n", _SPAWN_NEEDS),
+    Adapter("vfork", "int", "void", "  return dce_fork ();\n", ("fork",)),
     # Memory the program allocates with DCE's malloc, grown or freed by a host function with
     # the host's (glibc 2.26's reallocarray, getdelim): the two heaps corrupt each other
     # ("free(): invalid next size", "realloc(): invalid pointer" in ls, wc, sort, grep, sed).
@@ -319,10 +431,39 @@ ADAPTERS = (
 # `ip`, `tc` and every program built since abort in DCE 1.12's socket), a NATIVE entry whose
 # host function grows the program's memory with the host's heap (getline).
 OVERRIDES = (
+    # (and an ICMP datagram socket, which DCE makes a UDP one: iputils' ping falls back to a
+    # raw socket, which DCE has, on EACCES)
     Adapter("socket", "int", "int domain, int type, int protocol",
-            "  int fd = dce_socket (domain, type & ~(SOCK_CLOEXEC | SOCK_NONBLOCK), protocol);\n"
+            "  int base = type & ~(SOCK_CLOEXEC | SOCK_NONBLOCK);\n"
+            "  if (base == SOCK_DGRAM && ((domain == AF_INET && protocol == IPPROTO_ICMP)\n"
+            "                             || (domain == AF_INET6 && protocol == IPPROTO_ICMPV6)))\n"
+            "    {\n      *dce___errno_location () = EACCES;\n      return -1;\n    }\n"
+            "  int fd = dce_socket (domain, base, protocol);\n"
             + _APPLY_FLAGS.format(fd="fd", flags="type") + "  return fd;\n",
-            ("socket", "fcntl")),
+            ("socket", "fcntl", "__errno_location")),
+    # buffer sizes DCE's netlink sockets have no attribute for, TCP_NODELAY ns-3's TCP does not
+    # take: ip, tc and iperf3 stop at the refusal; the request has no effect in the simulation
+    Adapter("setsockopt", "int", "int fd, int level, int name, const void *value, "
+            "unsigned int length",
+            "  int r = dce_setsockopt (fd, level, name, value, length);\n"
+            "  if (r < 0 && level == SOL_SOCKET && (name == SO_SNDBUF || name == SO_RCVBUF\n"
+            "                                      || name == SO_SNDBUFFORCE\n"
+            "                                      || name == SO_RCVBUFFORCE))\n"
+            "    return 0;\n"
+            "  if (r < 0 && level == IPPROTO_TCP && name == TCP_NODELAY)\n    return 0;\n"
+            "  return r;\n", ("setsockopt",)),
+    # MSG_WAITALL, which ns-3's sockets abort on (iperf's recv (fd, buf, 4, MSG_WAITALL))
+    Adapter("recv", "long", "int fd, void *buf, __SIZE_TYPE__ n, int flags",
+            "  if (!(flags & MSG_WAITALL))\n    return dce_recv (fd, buf, n, flags);\n"
+            "  __SIZE_TYPE__ got = 0;\n"
+            "  while (got < n)\n    {\n"
+            "      long r = dce_recv (fd, (char *) buf + got, n - got, flags & ~MSG_WAITALL);\n"
+            "      if (r <= 0)\n        return got > 0 ? (long) got : r;\n"
+            "      got += (__SIZE_TYPE__) r;\n    }\n  return (long) got;\n", ("recv",)),
+    # DCE 1.12's perror prints the simulator's errno, not the process's
+    Adapter("perror", "void", "const char *s",
+            "  errno = *dce___errno_location ();\n  dce_perror (s);\n",
+            ("perror", "__errno_location")),
     # PTHREAD_MUTEX_ERRORCHECK (iperf3): DCE 1.12 knows normal and recursive mutexes only and
     # refuses it; an error-checking mutex behaves as a normal one for a correct program
     Adapter("pthread_mutexattr_settype", "int", "void *attr, int kind",
@@ -331,13 +472,34 @@ OVERRIDES = (
             ("pthread_mutexattr_settype",)),
     Adapter("getline", "long", "char **line, __SIZE_TYPE__ *size, struct _IO_FILE *f",
             _GETDELIM.replace("delim", "'\\n'"), ("malloc", "realloc", "__errno_location")),
+    # a connected pair of AF_UNIX datagram sockets: DCE 1.12 makes two unconnected ones, always
+    # "readable", and socat's select loop spun with simulated time standing still. DCE's
+    # datagram sockets go one way: the first is bound to a name of the process's, the second
+    # connected to it
     Adapter("socketpair", "int", "int domain, int type, int protocol, int *fds",
-            "  int r = dce_socketpair (domain, type & ~(SOCK_CLOEXEC | SOCK_NONBLOCK), protocol,"
-            " fds);\n"
+            "  int base = type & ~(SOCK_CLOEXEC | SOCK_NONBLOCK);\n"
+            "  int r;\n"
+            "  if (domain == AF_UNIX && base == SOCK_DGRAM)\n"
+            "    {\n"
+            "      static unsigned pairs;\n"
+            "      struct sockaddr_un name;\n"
+            "      memset (&name, 0, sizeof name);\n"
+            "      name.sun_family = AF_UNIX;\n"
+            "      dce_mkdir (\"/tmp\", 01777);\n"
+            "      snprintf (name.sun_path, sizeof name.sun_path, \"/tmp/.elfdce-pair-%d-%u\",\n"
+            "                (int) dce_getpid (), pairs++);\n"
+            "      fds[0] = dce_socket (AF_UNIX, SOCK_DGRAM, 0);\n"
+            "      fds[1] = dce_socket (AF_UNIX, SOCK_DGRAM, 0);\n"
+            "      r = fds[0] < 0 || fds[1] < 0\n"
+            "          || dce_bind (fds[0], (struct sockaddr *) &name, sizeof name) != 0\n"
+            "          || dce_connect (fds[1], (struct sockaddr *) &name, sizeof name) != 0 ? -1 : 0;\n"
+            "    }\n"
+            "  else\n"
+            "    r = dce_socketpair (domain, base, protocol, fds);\n"
             "  if (r == 0)\n"
             "    {\n" + _APPLY_FLAGS.format(fd="fds[0]", flags="type")
             + _APPLY_FLAGS.format(fd="fds[1]", flags="type") + "    }\n  return r;\n",
-            ("socketpair", "fcntl")),
+            ("socketpair", "socket", "bind", "connect", "mkdir", "getpid", "fcntl")),
 )
 
 # Declarations glibc's headers dropped while the symbols stayed (2.33: the __xstat family and

@@ -5,6 +5,19 @@
 
 namespace ns3 {
 
+struct Thread
+{
+  struct Process *process;
+};
+
+/* as ns-3-dce's utils.h: the thread running now (here, the one process) */
+static Thread *
+Current (void)
+{
+  static Thread current = { &dce_process };
+  return &current;
+}
+
 static void *
 Lookup (void *module, const char *symbol)
 {
