@@ -384,15 +384,19 @@ def test_a_call_forwarded_to_the_host_that_sleeps_escapes_the_simulation(tmp_pat
         "escapes the simulation: pause@GLIBC_2.2.5: sleeps on the host (pause")
 
 
-def test_posix_spawn_runs_host_processes(tmp_path):
+def test_system_runs_host_processes_where_posix_spawn_is_routed_to_dce(tmp_path):
+    """system() is forwarded to the host, whose system waits for a host shell; posix_spawn is
+    replayed over DCE's fork and execve by a prepared tree (an adapter): DCE's."""
     src = tmp_path / "p.c"
-    src.write_text("#include <spawn.h>\nint main(int c, char **v) { pid_t p;"
-                   " return posix_spawn(&p, v[0], 0, 0, v, 0); }\n")
+    src.write_text("#include <spawn.h>\n#include <stdlib.h>\nint main(int c, char **v) { pid_t p;"
+                   " if (c > 3) return system(v[1]); return posix_spawn(&p, v[0], 0, 0, v, 0); }\n")
     prog = str(tmp_path / "p")
     compile_c(prog, "-fPIE", "-pie", str(src))
     report = json.loads(elfdce_cli("preflight", "--json", prog).stdout)
     assert report["verdict"] == "escapes the simulation"
-    assert "posix_spawn" in report["reason"] and "runs host processes" in report["reason"]
+    assert report["reason"].startswith("system@GLIBC_2.2.5: runs host processes"), report["reason"]
+    spawn = next(i for i in report["imports"] if i["name"] == "posix_spawn")
+    assert spawn["verdict"] == "DCE" and "adapter" in spawn["detail"]
 
 
 def test_static_tls_beyond_the_dlopen_surplus_will_not_start(tmp_path):
