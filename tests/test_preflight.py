@@ -370,31 +370,37 @@ def test_a_program_for_another_machine_is_one_line(tmp_path):
     assert len(proc.stderr.splitlines()) == 1 and "give --sysroot" in proc.stderr
 
 
-def test_a_call_forwarded_to_the_host_that_sleeps_escapes_the_simulation(tmp_path):
-    """pause() is no entry of DCE's table: the completion forwards it to the host, whose
-    pause sleeps there while simulated time stands still. The verdict names it (exit 4)."""
+def test_a_call_forwarded_to_the_host_that_waits_escapes_the_simulation(tmp_path):
+    """epoll_wait is no entry of DCE's table: the completion forwards it to the host, where it
+    waits on the host's clock and descriptors while simulated time stands still. The program's
+    own import of that wrapper is the verdict (exit 4); pause, which a program calls on a
+    signal path, is a hazard."""
     src = tmp_path / "p.c"
-    src.write_text("#include <unistd.h>\nint main(int c, char **v) { if (c > 5) pause();"
-                   " return 0; }\n")
+    src.write_text("#include <sys/epoll.h>\n#include <unistd.h>\n"
+                   "int main(int c, char **v) { struct epoll_event e; if (c > 5) pause();"
+                   " return epoll_wait(3, &e, 1, 1000); }\n")
     prog = str(tmp_path / "p")
     compile_c(prog, "-fPIE", "-pie", str(src))
     proc = elfdce_cli("preflight", prog)
     assert proc.returncode == 4, proc.stdout
-    assert proc.stdout.splitlines()[0].startswith(
-        "escapes the simulation: pause@GLIBC_2.2.5: sleeps on the host (pause")
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith(
+        "escapes the simulation: epoll_wait@GLIBC_2.3.2: waits on the host (epoll_wait")
+    assert "  hazard: pause@GLIBC_2.2.5: waits for a signal on the host (pause)" in lines
 
 
 def test_system_runs_host_processes_where_posix_spawn_is_routed_to_dce(tmp_path):
-    """system() is forwarded to the host, whose system waits for a host shell; posix_spawn is
-    replayed over DCE's fork and execve by a prepared tree (an adapter): DCE's."""
+    """system() is forwarded to the host, whose system runs and waits for a host shell (a
+    hazard: the function is not the wait4 it makes); posix_spawn is replayed over DCE's fork
+    and execve by a prepared tree (an adapter): DCE's."""
     src = tmp_path / "p.c"
     src.write_text("#include <spawn.h>\n#include <stdlib.h>\nint main(int c, char **v) { pid_t p;"
                    " if (c > 3) return system(v[1]); return posix_spawn(&p, v[0], 0, 0, v, 0); }\n")
     prog = str(tmp_path / "p")
     compile_c(prog, "-fPIE", "-pie", str(src))
     report = json.loads(elfdce_cli("preflight", "--json", prog).stdout)
-    assert report["verdict"] == "escapes the simulation"
-    assert report["reason"].startswith("system@GLIBC_2.2.5: runs host processes"), report["reason"]
+    assert report["verdict"] == "runs with hazards"  # system is no wrapper of wait4
+    assert any(h.startswith("system@GLIBC_2.2.5: runs host processes") for h in report["hazards"])
     spawn = next(i for i in report["imports"] if i["name"] == "posix_spawn")
     assert spawn["verdict"] == "DCE" and "adapter" in spawn["detail"]
 
@@ -413,3 +419,24 @@ def test_static_tls_beyond_the_dlopen_surplus_will_not_start(tmp_path):
     proc = elfdce_cli("preflight", prog)
     assert proc.returncode == 1
     assert proc.stdout.startswith("will not start: libt.so (4096 bytes): static TLS"), proc.stdout
+
+
+def test_hazards_of_the_heaps_and_of_a_librarys_copied_data(tmp_path):
+    """posix_memalign forwarded to the host allocates on the host's heap what the program frees
+    on DCE's (socat); a COPY of a library's own data is a copy that library never writes under
+    DCE's loader (iperf3's i_errno in libiperf)."""
+    lib_src = tmp_path / "l.c"
+    lib_src.write_text("int lib_errno;\nvoid lib_fail(void) { lib_errno = 7; }\n")
+    lib = compile_c(tmp_path / "libl.so", "-shared", "-fPIC", "-Wl,-soname,libl.so",
+                    str(lib_src))
+    src = tmp_path / "p.c"
+    src.write_text("#include <stdlib.h>\nextern int lib_errno; void lib_fail(void);\n"
+                   "int main(void) { void *p; lib_fail(); posix_memalign(&p, 64, 64); free(p);"
+                   " return lib_errno; }\n")
+    prog = compile_c(tmp_path / "p", "-fPIE", "-pie", str(src), lib, f"-Wl,-rpath,{tmp_path}")
+    report = json.loads(elfdce_cli("preflight", "--json", prog).stdout)
+    assert "lib_errno" in report["copy_relocations"]
+    hazards = report["hazards"]
+    assert "copies lib_errno of libl.so at load time: under DCE's loader the library keeps " \
+           "writing its own object" in hazards, hazards
+    assert any(h.startswith("posix_memalign@GLIBC_2.2.5: the host's malloc") for h in hazards)

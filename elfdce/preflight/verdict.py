@@ -44,14 +44,13 @@ EXIT_STATUS = {"runs": 0, "runs with hazards": 0, "will not start": 1, "needs fi
 # dlopened DF_STATIC_TLS object can still get
 OPTIONAL_STATIC_TLS = 512
 
-# The system calls that take a program out of the simulation when a function forwarded to the
-# host makes them itself (`Footprint.direct`): it waits on the host's clock while simulated time
-# stands still, runs host processes, uses the host's network, or makes host descriptors under
-# numbers the program takes for DCE's.
+# What a function forwarded to the host does there, by the system calls it makes itself
+# (`Footprint.direct`): it waits on the host's clock while simulated time stands still, runs
+# host processes, uses the host's network, makes host descriptors under numbers the program
+# takes for DCE's, or waits for a signal on the host.
 ESCAPES = {
-    "sleeps on the host": ("nanosleep", "clock_nanosleep", "pause", "pselect6", "select",
-                           "ppoll", "poll", "epoll_wait", "epoll_pwait", "epoll_pwait2",
-                           "rt_sigtimedwait", "rt_sigsuspend", "alarm", "setitimer"),
+    "waits on the host": ("nanosleep", "clock_nanosleep", "pselect6", "select", "ppoll", "poll",
+                          "epoll_wait", "epoll_pwait", "epoll_pwait2"),
     "runs host processes": ("clone", "clone3", "fork", "vfork", "execve", "execveat", "wait4",
                             "waitid"),
     "uses the host's network": ("socket", "socketpair", "connect", "bind", "listen", "accept",
@@ -60,10 +59,14 @@ ESCAPES = {
     "makes host descriptors": ("pipe", "pipe2", "dup", "dup2", "dup3", "eventfd2",
                                "epoll_create", "epoll_create1", "timerfd_create", "signalfd4",
                                "inotify_init1", "memfd_create"),
+    "waits for a signal on the host": ("pause", "rt_sigtimedwait", "rt_sigsuspend"),
 }
 _ESCAPE_OF = {sc: what for what, calls in ESCAPES.items() for sc in calls}
-# what else a forwarded function does itself that DCE simulates: a hazard, not an escape (the
-# host's files instead of the node's, a signal to the simulator)
+# The verdict says "escapes the simulation" for what a program does in its normal course: a
+# system-call wrapper of these (the import is the call: epoll_wait, clock_nanosleep, connect),
+# not a function that makes them on some path (syslog's socket, pause in a signal handler)
+DECISIVE = ("waits on the host", "runs host processes", "uses the host's network")
+# what else a forwarded function does itself that DCE simulates: named among the hazards
 TOUCHES = ("fd", "identity", "signal", "time")
 
 class ProgramInfo(Record):
@@ -258,10 +261,11 @@ def pie_refused(f: Facts) -> list[Finding]:
 def forwarded_to_the_host(f: Facts) -> list[Finding]:
     """An import routed to the host that DCE's table does not list (a host function the
     completion forwards) and that itself makes a system call of `ESCAPES` (`Footprint.direct`:
-    its own code and what it calls within a few calls, not every path the closure allows).
-    DCE's own NATIVE entries are trusted: its stdio works on DCE's FILEs, whose I/O goes back
-    to DCE. What else such an import does itself to files, the clock or signals is named as
-    one hazard."""
+    its own code and what it calls within a few calls, not every path the closure allows). The
+    program's own import of a wrapper of a `DECISIVE` call (its name is the call's) escapes;
+    the others are hazards. DCE's own NATIVE entries are trusted: its stdio works on DCE's
+    FILEs, whose I/O goes back to DCE. What else such imports do themselves to files, the clock
+    or signals is one more hazard."""
     from ..syscalls.classes import class_of
 
     footprint = f.setting.footprint
@@ -275,7 +279,8 @@ def forwarded_to_the_host(f: Facts) -> list[Finding]:
         if i.verdict != "NATIVE" or not i.completed or i.label in seen:
             continue
         seen.add(i.label)
-        label = i.label if i.importer == program else f"{os.path.basename(i.importer)}'s {i.label}"
+        own = i.importer == program
+        label = i.label if own else f"{os.path.basename(i.importer)}'s {i.label}"
         fp = footprint.lookup(i.name, i.version)
         if fp is None:
             continue
@@ -285,14 +290,28 @@ def forwarded_to_the_host(f: Facts) -> list[Finding]:
                 escapes.setdefault(_ESCAPE_OF[sc], []).append(sc)
         if escapes:
             what = "; ".join(f"{w} ({', '.join(calls)})" for w, calls in escapes.items())
-            out.append(Finding("escapes the simulation", f"{label}: {what}"))
+            decisive = own and any(_is_wrapper(i.name, sc) for w, calls in escapes.items()
+                                   if w in DECISIVE for sc in calls)
+            out.append(Finding("escapes the simulation" if decisive else "hazard",
+                               f"{label}: {what}"))
         elif any(class_of(sc) in TOUCHES for sc in fp.direct):
             touching.append(label)
     if touching:
         out.append(Finding("hazard", f"{count(len(touching), 'import')} forwarded to the host "
-                           "reach the host's files, clock or signals themselves: "
+                           f"{'reaches' if len(touching) == 1 else 'reach'} the host's files, "
+                           "clock or signals themselves: "
                            f"{', '.join(touching[:8])}{' …' if len(touching) > 8 else ''}"))
     return out
+
+
+def _is_wrapper(function: str, syscall: str) -> bool:
+    """Whether ``function`` is the wrapper of ``syscall`` (its name, glibc's ``__`` or ``64``
+    spellings, pselect's pselect6)."""
+    name = function.lstrip("_")
+    for suffix in ("64", "_time64"):
+        if name.endswith(suffix) and name != suffix:
+            name = name[: -len(suffix)]
+    return syscall in (name, name + "6", name + "64")
 
 
 # --- hazards ----------------------------------------------------------------------------
@@ -311,6 +330,48 @@ def process_data_copied(f: Facts) -> list[Finding]:
     return [Finding("hazard", f"copies {', '.join(copied)} at load time: DCE 1.12 writes its "
                     "own objects, never the program's copies (a tree prepared by `elfdce dce "
                     "prepare` adopts them)")]
+
+
+def library_data_copied(f: Facts) -> list[Finding]:
+    """A COPY of data another library of the program defines (not the replacements'): DCE's
+    loader loads each library apart (RTLD_LOCAL, RTLD_DEEPBIND), so the library keeps using
+    its own object and the program reads a copy nobody writes (iperf3's i_errno: "error - no
+    error")."""
+    from .binding import interpreter_sonames
+    from .classify import REPLACED
+
+    skipped = REPLACED | interpreter_sonames(f.closure)
+    libraries = [o for o in f.closure.loaded()[1:] if o.elf.soname not in skipped]
+    owners: dict[str, str] = {}
+    for name in f.info.copy_relocations:
+        owner = next((o for o in libraries
+                      if (d := o.elf.lookup(name)) is not None and d.is_defined), None)
+        if owner is not None:
+            owners[name] = owner.elf.soname or os.path.basename(owner.path)
+    if not owners:
+        return []
+    return [Finding("hazard", f"copies {', '.join(owners)} of "
+                    f"{', '.join(sorted(set(owners.values())))} at load time: under DCE's "
+                    "loader the library keeps writing its own object")]
+
+
+# glibc functions whose result the program frees (or whose argument they free or grow) with
+# the allocator: forwarded to the host, they use the host's heap, the program DCE's
+HOST_HEAP = ("posix_memalign", "aligned_alloc", "memalign", "valloc", "pvalloc", "wcsdup",
+             "open_memstream", "open_wmemstream", "realpath", "canonicalize_file_name",
+             "tempnam", "get_current_dir_name", "scandirat", "backtrace_symbols")
+
+
+def host_heap_memory(f: Facts) -> list[Finding]:
+    """Memory a function forwarded to the host allocates and the program frees with DCE's free:
+    the two heaps corrupt each other ("free(): invalid next size", "corrupted size vs.
+    prev_size")."""
+    names = sorted({i.label for i in f.imports if i.verdict == "NATIVE"
+                    and i.name in HOST_HEAP})
+    if not names:
+        return []
+    return [Finding("hazard", f"{', '.join(names)}: the host's malloc allocates what the "
+                    "program frees with DCE's free, and both heaps corrupt")]
 
 
 def shared_state_copied(f: Facts) -> list[Finding]:
@@ -385,7 +446,8 @@ def text_relocations(f: Facts) -> list[Finding]:
 RULES: tuple[Callable[[Facts], list[Finding]], ...] = (
     not_a_position_independent_program, libraries_not_found, imports_missing,
     executable_stack_refused, static_tls_exhausted, no_main_dce_finds, pie_refused,
-    forwarded_to_the_host, process_data_copied, shared_state_copied, broken_hand_written,
+    forwarded_to_the_host, process_data_copied, library_data_copied, host_heap_memory,
+    shared_state_copied, broken_hand_written,
     setjmp_through_trampolines, imports_unsupported, throws_exceptions, text_relocations,
 )
 
