@@ -483,3 +483,27 @@ def test_loader_cache_names_what_dce_cannot_load(built, tmp_path, gcc):
         else:
             assert r.stderr == (f"elfdce: {prog}: {said}; DCE loads only dynamically linked "
                                 "position-independent programs (built with -fPIE -pie)\n")
+
+
+@pytest.mark.parametrize("which", ["tree", "elfdce-dce-abi"])
+def test_a_librarys_data_the_program_copies_is_one_object(built, dce_shims, which, tmp_path):
+    """A program COPY-relocating a library's data (std::cout of libstdc++): loaded as DCE
+    loads it, the copy arrives as zero and the library keeps its own object; the prepared
+    loader makes the program's copy the object (the library's bytes, its GOT slots)."""
+    libdir = tmp_path / "lib"
+    libdir.mkdir()
+    lib = compile_c(libdir / "libcounter.so", "-shared", "-fPIC", "-Wl,-soname,libcounter.so",
+                    os.path.join(ROOT, "csrc", "programs", "counter_lib.c"))
+    prog = compile_c(tmp_path / "counter_main", "-O2", "-fPIE", "-pie",
+                     os.path.join(ROOT, "csrc", "programs", "counter_main.c"), lib,
+                     f"-Wl,-rpath,{libdir}")
+    elf = elfdce.scan(prog)
+    assert "counter" in {elf.symbols[r.symbol_index].name for r in elf.relocations
+                         if elf.relocation_kind(r) == "COPY"}
+    libs = os.path.join(built, "build", "lib") if which == "tree" else dce_shims
+    work = tmp_path / "work"
+    work.mkdir()
+    r = subprocess.run([os.path.join(built, "build", "bin", "simulator"), "run", libs, str(work),
+                        prog], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and r.stdout.splitlines()[-1] == "main=0", r.stdout + r.stderr
+    assert (work / "stdout").read_text() == "counter=6\n"

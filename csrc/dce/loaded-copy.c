@@ -221,3 +221,186 @@ elfdce_adopt_value (void *handle, const char *name, void *value)
   if (copy != 0)
     memcpy (copy, &value, sizeof (value));
 }
+
+/* 5. COPY-relocated data of the program's libraries (std::cout of libstdc++, iperf3's i_errno
+ *    of libiperf): in a dlopened program a COPY relocation arrives as zero, and DCE's loader
+ *    loads each library apart, whose GOT keeps its own object. As ld.so does for a main
+ *    program, the program's copy becomes the object: it gets the defining object's bytes, and
+ *    every GOT slot of the objects the program needs that names the symbol points at it (DCE
+ *    shares one copy of each library between its processes: with two programs that copy one
+ *    object, the library's slots follow the last one loaded.) */
+#include <sys/mman.h>
+#include <unistd.h>
+
+#if defined(__x86_64__)
+#define ELFDCE_R_COPY 5
+#define ELFDCE_R_GLOB_DAT 6
+#define ELFDCE_R_ABS 1
+#elif defined(__aarch64__)
+#define ELFDCE_R_COPY 1024
+#define ELFDCE_R_GLOB_DAT 1025
+#define ELFDCE_R_ABS 257
+#endif
+
+struct elfdce_dynamic
+{
+  const ElfW (Rela) *rela;
+  unsigned long relasz;
+  const ElfW (Sym) *symtab;
+  const char *strtab;
+  const ElfW (Dyn) *dynamic;
+};
+
+/* A DT_ pointer of a loaded object: ld.so rebases them in place where the dynamic section is
+ * writable (x86_64, aarch64), not where it is read-only */
+static unsigned long
+elfdce_dyn_ptr (const struct link_map *map, unsigned long value)
+{
+  return value < map->l_addr ? map->l_addr + value : value;
+}
+
+static int
+elfdce_read_dynamic (const struct link_map *map, struct elfdce_dynamic *out)
+{
+  memset (out, 0, sizeof *out);
+  if (map->l_ld == 0)
+    return 0;
+  out->dynamic = map->l_ld;
+  for (const ElfW (Dyn) *d = map->l_ld; d->d_tag != DT_NULL; d++)
+    switch (d->d_tag)
+      {
+      case DT_RELA:
+        out->rela = (const ElfW (Rela) *) elfdce_dyn_ptr (map, d->d_un.d_ptr);
+        break;
+      case DT_RELASZ:
+        out->relasz = d->d_un.d_val;
+        break;
+      case DT_SYMTAB:
+        out->symtab = (const ElfW (Sym) *) elfdce_dyn_ptr (map, d->d_un.d_ptr);
+        break;
+      case DT_STRTAB:
+        out->strtab = (const char *) elfdce_dyn_ptr (map, d->d_un.d_ptr);
+        break;
+      }
+  return out->rela != 0 && out->symtab != 0 && out->strtab != 0;
+}
+
+static void
+elfdce_write_slot (void **slot, void *value)
+{
+  long page = sysconf (_SC_PAGESIZE);
+  void *start = (void *) ((unsigned long) slot & ~(unsigned long) (page - 1));
+  /* the GOT may be RELRO, read-only once relocated */
+  if (mprotect (start, page, PROT_READ | PROT_WRITE) != 0)
+    return;
+  *slot = value;
+}
+
+/* The loaded object a DT_NEEDED name is: the one with that soname (DCE's cache renames both in
+ * its copies, in strings of the same length), else that file name. */
+static struct link_map *
+elfdce_loaded (struct link_map *any, const char *needed)
+{
+  struct link_map *m = any;
+  while (m->l_prev != 0)
+    m = m->l_prev;
+  struct link_map *by_file = 0;
+  for (; m != 0; m = m->l_next)
+    {
+      struct elfdce_dynamic d;
+      if (elfdce_read_dynamic (m, &d))
+        for (const ElfW (Dyn) *e = d.dynamic; e->d_tag != DT_NULL; e++)
+          if (e->d_tag == DT_SONAME && strcmp (d.strtab + e->d_un.d_val, needed) == 0)
+            return m;
+      const char *slash = m->l_name ? strrchr (m->l_name, '/') : 0;
+      const char *base = slash ? slash + 1 : m->l_name;
+      if (by_file == 0 && base != 0 && strcmp (base, needed) == 0)
+        by_file = m;
+    }
+  return by_file;
+}
+
+enum { ELFDCE_MAX_SCOPE = 256 };
+
+/* The program and what it needs, breadth first (its lookup scope), not the simulator's own
+ * objects: those keep their data. */
+static int
+elfdce_scope (struct link_map *program, struct link_map **scope)
+{
+  int n = 0;
+  scope[n++] = program;
+  for (int i = 0; i < n; i++)
+    {
+      struct elfdce_dynamic d;
+      if (!elfdce_read_dynamic (scope[i], &d))
+        continue;
+      for (const ElfW (Dyn) *e = d.dynamic; e->d_tag != DT_NULL; e++)
+        {
+          if (e->d_tag != DT_NEEDED)
+            continue;
+          struct link_map *m = elfdce_loaded (program, d.strtab + e->d_un.d_val);
+          int seen = m == 0;
+          for (int j = 0; j < n && !seen; j++)
+            seen = scope[j] == m;
+          if (!seen && n < ELFDCE_MAX_SCOPE)
+            scope[n++] = m;
+        }
+    }
+  return n;
+}
+
+ELFDCE_EXTERN_C int
+elfdce_adopt_copies (void *handle)
+{
+#ifdef ELFDCE_R_COPY
+  struct link_map *program = elfdce_link_map (handle);
+  struct elfdce_dynamic pd;
+  if (program == 0 || !elfdce_read_dynamic (program, &pd))
+    return 0;
+  struct link_map *scope[ELFDCE_MAX_SCOPE];
+  int scope_size = elfdce_scope (program, scope);
+  int adopted = 0;
+  for (unsigned long off = 0; off + sizeof (ElfW (Rela)) <= pd.relasz; off += sizeof (ElfW (Rela)))
+    {
+      const ElfW (Rela) *r = (const ElfW (Rela) *) ((const char *) pd.rela + off);
+      if (ELF64_R_TYPE (r->r_info) != ELFDCE_R_COPY)
+        continue;
+      const ElfW (Sym) *ps = &pd.symtab[ELF64_R_SYM (r->r_info)];
+      const char *name = pd.strtab + ps->st_name;
+      void *copy = (void *) (program->l_addr + r->r_offset);
+      int found = 0;
+      for (int k = 1; k < scope_size; k++)
+        {
+          struct link_map *m = scope[k];
+          struct elfdce_dynamic od;
+          if (!elfdce_read_dynamic (m, &od))
+            continue;
+          for (unsigned long o = 0; o + sizeof (ElfW (Rela)) <= od.relasz; o += sizeof (ElfW (Rela)))
+            {
+              const ElfW (Rela) *q = (const ElfW (Rela) *) ((const char *) od.rela + o);
+              unsigned long type = ELF64_R_TYPE (q->r_info);
+              if (type != ELFDCE_R_GLOB_DAT && type != ELFDCE_R_ABS)
+                continue;
+              const ElfW (Sym) *s = &od.symtab[ELF64_R_SYM (q->r_info)];
+              if (s->st_name == 0 || strcmp (od.strtab + s->st_name, name) != 0)
+                continue;
+              void **slot = (void **) (m->l_addr + q->r_offset);
+              if (!found && s->st_shndx != SHN_UNDEF)
+                {
+                  /* the defining object's own bytes: constructed, and left alone once its
+                   * slots point at the copy (each process DCE starts gets them afresh) */
+                  memcpy (copy, (void *) (m->l_addr + s->st_value), ps->st_size);
+                  found = 1;
+                }
+              if (*slot != (char *) copy + q->r_addend)
+                elfdce_write_slot (slot, (char *) copy + q->r_addend);
+            }
+        }
+      adopted += found;
+    }
+  return adopted;
+#else
+  (void) handle;
+  return 0;
+#endif
+}

@@ -56,6 +56,7 @@ def simulator_header(c: Completion, source: str) -> str:
     out += [
         "void *elfdce_main_from_entry (void *handle);",
         "int elfdce_adopt (void *handle, const char *name, void **variable, unsigned long size);",
+        "int elfdce_adopt_copies (void *handle);",
         "void elfdce_adopt_value (void *handle, const char *name, void *value);",
     ]
     out.append("}")
@@ -84,12 +85,15 @@ def simulator_header(c: Completion, source: str) -> str:
 def _program_loaded_macro() -> list[str]:
     """ELFDCE_PROGRAM_LOADED (handle, proc, main): what DCE's LoadMain runs (an edit of prepare)
     once the program is loaded and ``main`` looked up. ``main`` from the entry code when the
-    program does not export it; the data objects DCE writes through its process record
+    program does not export it; every COPY-relocated object made the program's copy for the
+    libraries that define it (`elfdce_adopt_copies`); the data objects DCE writes through its
+    process record
     (``Process::pstdout`` ...) moved to the program's own COPY-relocated copies, and the
     program's copies of the names DCE sets once (``__progname`` ...) set."""
     lines = ["#define ELFDCE_PROGRAM_LOADED(handle, proc, main) do { \\",
              "  if ((main) == 0) \\",
-             "    (main) = elfdce_main_from_entry (handle); \\"]
+             "    (main) = elfdce_main_from_entry (handle); \\",
+             "  elfdce_adopt_copies (handle); \\"]
     for name, field in DCE_PROCESS_POINTERS.items():
         lines.append(f'  elfdce_adopt ((handle), "{name}", (void **) &(proc)->{field}, '
                      f"sizeof (*(proc)->{field})); \\")

@@ -101,8 +101,15 @@ def attach(bld) -> None:
                 tg.elfdce_key = key
             elif os.path.basename(str(tg.target)) == "ns3-dce":
                 tg.source = Utils.to_list(tg.source) + [f"{gen}/simulator.cc"]
-                header = bld.path.find_node(f"{gen}/simulator.h").abspath()
+                header_node = bld.path.find_node(f"{gen}/simulator.h")
+                header = header_node.abspath()
                 tg.cxxflags = Utils.to_list(getattr(tg, "cxxflags", [])) + ["-include", header]
+                # waf's scanner does not see a header given by -include: each source depends on
+                # it by hand, so a new elfdce's macros reach every object that expands them
+                for src in Utils.to_list(tg.source):
+                    node = src if hasattr(src, "abspath") else bld.path.find_node(src)
+                    if node is not None:
+                        bld.add_manual_dependency(node, header_node)
                 # the host functions the completed table names, in every one of the five
                 tg.lib = Utils.to_list(getattr(tg, "lib", [])) + ["m", "rt", "pthread", "dl"]
 

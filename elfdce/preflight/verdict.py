@@ -336,10 +336,12 @@ def library_data_copied(f: Facts) -> list[Finding]:
     """A COPY of data another library of the program defines (not the replacements'): DCE's
     loader loads each library apart (RTLD_LOCAL, RTLD_DEEPBIND), so the library keeps using
     its own object and the program reads a copy nobody writes (iperf3's i_errno: "error - no
-    error")."""
+    error"); a prepared tree's loader makes the program's copy the library's object."""
     from .binding import interpreter_sonames
     from .classify import REPLACED
 
+    if f.setting.prepared:
+        return []
     skipped = REPLACED | interpreter_sonames(f.closure)
     libraries = [o for o in f.closure.loaded()[1:] if o.elf.soname not in skipped]
     owners: dict[str, str] = {}
