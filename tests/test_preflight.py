@@ -424,7 +424,10 @@ def test_static_tls_beyond_the_dlopen_surplus_will_not_start(tmp_path):
 def test_hazards_of_the_heaps_and_of_a_librarys_copied_data(tmp_path):
     """posix_memalign forwarded to the host allocates on the host's heap what the program frees
     on DCE's (socat); a COPY of a library's own data is a copy that library never writes under
-    DCE's loader (iperf3's i_errno in libiperf)."""
+    DCE 1.12's loader (iperf3's i_errno, std::cout), which a prepared tree's loader adopts."""
+    from elfdce.policy.host import complete_policy, host_libraries, load_policy
+    from elfdce.preflight import Setting, preflight
+
     lib_src = tmp_path / "l.c"
     lib_src.write_text("int lib_errno;\nvoid lib_fail(void) { lib_errno = 7; }\n")
     lib = compile_c(tmp_path / "libl.so", "-shared", "-fPIC", "-Wl,-soname,libl.so",
@@ -437,6 +440,9 @@ def test_hazards_of_the_heaps_and_of_a_librarys_copied_data(tmp_path):
     report = json.loads(elfdce_cli("preflight", "--json", prog).stdout)
     assert "lib_errno" in report["copy_relocations"]
     hazards = report["hazards"]
-    assert "copies lib_errno of libl.so at load time: under DCE's loader the library keeps " \
-           "writing its own object" in hazards, hazards
     assert any(h.startswith("posix_memalign@GLIBC_2.2.5: the host's malloc") for h in hazards)
+    assert not any("lib_errno" in h for h in hazards)  # prepared: adopted
+    policy = complete_policy(load_policy(None), host_libraries())
+    v = preflight(prog, policy).verdict(Setting(True, False, False))
+    assert ("copies lib_errno of libl.so at load time: under DCE's loader the library keeps "
+            "writing its own object") in v.hazards, v
