@@ -349,8 +349,11 @@ elfdce_scope (struct link_map *program, struct link_map **scope)
   return n;
 }
 
+/* `skip`: names DCE itself keeps per process through its replacement libc's objects (stdout,
+ * environ …: the libc's setup writes them for the next process before that process's program
+ * is loaded, so the libc's slots must stay on its own objects); a null-terminated list. */
 ELFDCE_EXTERN_C int
-elfdce_adopt_copies (void *handle)
+elfdce_adopt_copies (void *handle, const char *const *skip)
 {
 #ifdef ELFDCE_R_COPY
   struct link_map *program = elfdce_link_map (handle);
@@ -367,6 +370,11 @@ elfdce_adopt_copies (void *handle)
         continue;
       const ElfW (Sym) *ps = &pd.symtab[ELF64_R_SYM (r->r_info)];
       const char *name = pd.strtab + ps->st_name;
+      int skipped = 0;
+      for (const char *const *k = skip; k != 0 && *k != 0 && !skipped; k++)
+        skipped = strcmp (*k, name) == 0;
+      if (skipped)
+        continue;
       void *copy = (void *) (program->l_addr + r->r_offset);
       int found = 0;
       for (int k = 1; k < scope_size; k++)
@@ -401,6 +409,7 @@ elfdce_adopt_copies (void *handle)
   return adopted;
 #else
   (void) handle;
+  (void) skip;
   return 0;
 #endif
 }

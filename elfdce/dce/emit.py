@@ -56,7 +56,7 @@ def simulator_header(c: Completion, source: str) -> str:
     out += [
         "void *elfdce_main_from_entry (void *handle);",
         "int elfdce_adopt (void *handle, const char *name, void **variable, unsigned long size);",
-        "int elfdce_adopt_copies (void *handle);",
+        "int elfdce_adopt_copies (void *handle, const char *const *skip);",
         "void elfdce_adopt_value (void *handle, const char *name, void *value);",
     ]
     out.append("}")
@@ -93,7 +93,10 @@ def _program_loaded_macro() -> list[str]:
     lines = ["#define ELFDCE_PROGRAM_LOADED(handle, proc, main) do { \\",
              "  if ((main) == 0) \\",
              "    (main) = elfdce_main_from_entry (handle); \\",
-             "  elfdce_adopt_copies (handle); \\"]
+             "  static const char *const elfdce_process_data[] = { "
+             + ", ".join(f'"{n}"' for n in (*DCE_PROCESS_POINTERS, *DCE_PROCESS_NAMES))
+             + ", 0 }; \\",
+             "  elfdce_adopt_copies ((handle), elfdce_process_data); \\"]
     for name, field in DCE_PROCESS_POINTERS.items():
         lines.append(f'  elfdce_adopt ((handle), "{name}", (void **) &(proc)->{field}, '
                      f"sizeof (*(proc)->{field})); \\")
