@@ -108,6 +108,9 @@ def test_prepare_check_idempotence_and_undo(tree):
     assert r.returncode == 0, r.stderr
     assert ("prepared (model/dce-manager.cc, model/elf-cache.cc, model/libc-dce.cc, "
             "model/libc-ns3.h, model/libc.cc, wscript)") in r.stdout
+    # the footprint's report: what the fixture's small table leaves to the host that waits there
+    assert "host functions DCE does not implement are forwarded to the host and leave the " \
+           "simulation there: " in r.stdout
     assert cli("dce", "prepare", "--check", tree).returncode == 0
     once = digest(tree)
     r = cli("dce", "prepare", tree)

@@ -178,6 +178,15 @@ def test_dce_completion_for_each_glibc(root):
     successors |= {"stat", "fstat", "stat64", "fstat64"} if version >= (2, 33) else set()
     assert {a.successor for a in c.adapters} == {s for s in successors if host.exports_name(s)}
     assert {o.successor for o in c.overrides} == {"socket", "getline", "vsnprintf"}
+    # what the completion forwards that waits on the host itself, from the libc's footprint
+    from elfdce.dce.complete import escaping_natives
+    from elfdce.syscalls import libc_footprint
+
+    escaping = dict(escaping_natives(c, libc_footprint(host.libc.path)))
+    waits = [label for label in escaping if label.startswith("epoll_wait@")]
+    assert waits and escaping[waits[0]] == "waits on the host"
+    # clock_nanosleep has an adapter over the fixture's DCE-class nanosleep: not forwarded
+    assert not any(label.startswith("clock_nanosleep@") for label in escaping)
     labels = {e.label for e in c.entries}
     assert "strverscmp@@GLIBC_2.2.5" in labels
     if version >= (2, 34):

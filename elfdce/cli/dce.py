@@ -86,7 +86,28 @@ def execute(args: argparse.Namespace) -> int:
         print(f"  not applied (optional): {left}")
     for note in generated.completion.notes:
         print(f"  note: {note}")
+    _report_escapes(generated)
     return 0
+
+
+def _report_escapes(generated) -> None:  # noqa: ANN001
+    """The host functions the completion forwards natively that wait, run processes or use the
+    network on the host themselves (from the libc's system-call footprint)."""
+    from ..dce.complete import escaping_natives
+    from ..elf import ElfError
+    from ..syscalls import libc_footprint
+
+    try:
+        footprint = libc_footprint(generated.host.libc.path)
+    except (ElfError, OSError) as err:
+        print(f"  note: no system-call footprint of {generated.host.libc.path}: {err}")
+        return
+    escaping = escaping_natives(generated.completion, footprint)
+    if escaping:
+        shown = ", ".join(f"{label} ({what})" for label, what in escaping[:12])
+        more = f" and {len(escaping) - 12} more" if len(escaping) > 12 else ""
+        print(f"  note: {len(escaping)} host functions DCE does not implement are forwarded to "
+              f"the host and leave the simulation there: {shown}{more}")
 
 
 def _check(plan) -> int:  # noqa: ANN001

@@ -799,3 +799,23 @@ def prepared_policy(policy: Policy, host: Host, table: Policy) -> Policy:
                                        f"elfdce_dce_{o.successor}")
     return Policy(tuple(p if p.name not in routed else p._replace(cls="DCE", note=routed[p.name])
                         for p in policy.entries))
+
+
+def escaping_natives(c: Completion, footprint) -> list[tuple[str, str]]:  # noqa: ANN001
+    """The added pairs routed to the host whose function itself makes a call DCE simulates (a
+    wrapper of a waiting, process or network call: `preflight.verdict.ESCAPES`), with what it
+    does: what a program built here may call, and leave the simulation through."""
+    from ..preflight.verdict import DECISIVE, escape_of, is_wrapper
+
+    out = []
+    for e in c.entries:
+        if e.route != "native":
+            continue
+        fp = footprint.lookup(e.name, e.version)
+        if fp is None:
+            continue
+        what = sorted({w for sc in fp.direct if (w := escape_of(sc)) in DECISIVE
+                       and is_wrapper(e.name, sc)})
+        if what:
+            out.append((e.label, "; ".join(what)))
+    return out

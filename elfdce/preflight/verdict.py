@@ -62,6 +62,11 @@ ESCAPES = {
     "waits for a signal on the host": ("pause", "rt_sigtimedwait", "rt_sigsuspend"),
 }
 _ESCAPE_OF = {sc: what for what, calls in ESCAPES.items() for sc in calls}
+
+
+def escape_of(syscall: str) -> str | None:
+    """What ``syscall``, made on the host by a forwarded function, does (`ESCAPES`), or None."""
+    return _ESCAPE_OF.get(syscall)
 # The verdict says "escapes the simulation" for what a program does in its normal course: a
 # system-call wrapper of these (the import is the call: epoll_wait, clock_nanosleep, connect),
 # not a function that makes them on some path (syslog's socket, pause in a signal handler)
@@ -290,7 +295,7 @@ def forwarded_to_the_host(f: Facts) -> list[Finding]:
                 escapes.setdefault(_ESCAPE_OF[sc], []).append(sc)
         if escapes:
             what = "; ".join(f"{w} ({', '.join(calls)})" for w, calls in escapes.items())
-            decisive = own and any(_is_wrapper(i.name, sc) for w, calls in escapes.items()
+            decisive = own and any(is_wrapper(i.name, sc) for w, calls in escapes.items()
                                    if w in DECISIVE for sc in calls)
             out.append(Finding("escapes the simulation" if decisive else "hazard",
                                f"{label}: {what}"))
@@ -304,7 +309,7 @@ def forwarded_to_the_host(f: Facts) -> list[Finding]:
     return out
 
 
-def _is_wrapper(function: str, syscall: str) -> bool:
+def is_wrapper(function: str, syscall: str) -> bool:
     """Whether ``function`` is the wrapper of ``syscall`` (its name, glibc's ``__`` or ``64``
     spellings, pselect's pselect6)."""
     name = function.lstrip("_")
