@@ -422,9 +422,10 @@ def test_static_tls_beyond_the_dlopen_surplus_will_not_start(tmp_path):
 
 
 def test_hazards_of_the_heaps_and_of_a_librarys_copied_data(tmp_path):
-    """posix_memalign forwarded to the host allocates on the host's heap what the program frees
-    on DCE's (socat); a COPY of a library's own data is a copy that library never writes under
-    DCE 1.12's loader (iperf3's i_errno, std::cout), which a prepared tree's loader adopts."""
+    """wcsdup (NATIVE in DCE's own table) allocates on the host's heap what the program frees on
+    DCE's (posix_memalign did, in socat, until prepare's adapter); a COPY of a library's own
+    data is a copy that library never writes under DCE 1.12's loader (iperf3's i_errno,
+    std::cout), which a prepared tree's loader adopts."""
     from elfdce.policy.host import complete_policy, host_libraries, load_policy
     from elfdce.preflight import Setting, preflight
 
@@ -433,14 +434,16 @@ def test_hazards_of_the_heaps_and_of_a_librarys_copied_data(tmp_path):
     lib = compile_c(tmp_path / "libl.so", "-shared", "-fPIC", "-Wl,-soname,libl.so",
                     str(lib_src))
     src = tmp_path / "p.c"
-    src.write_text("#include <stdlib.h>\nextern int lib_errno; void lib_fail(void);\n"
+    src.write_text("#include <stdlib.h>\n#include <wchar.h>\n"
+                   "extern int lib_errno; void lib_fail(void);\n"
                    "int main(void) { void *p; lib_fail(); posix_memalign(&p, 64, 64); free(p);"
-                   " return lib_errno; }\n")
+                   " free(wcsdup(L\"x\")); return lib_errno; }\n")
     prog = compile_c(tmp_path / "p", "-fPIE", "-pie", str(src), lib, f"-Wl,-rpath,{tmp_path}")
     report = json.loads(elfdce_cli("preflight", "--json", prog).stdout)
     assert "lib_errno" in report["copy_relocations"]
     hazards = report["hazards"]
-    assert any(h.startswith("posix_memalign@GLIBC_2.2.5: the host's malloc") for h in hazards)
+    assert any(h.startswith("wcsdup@GLIBC_2.2.5: the host's malloc") for h in hazards), hazards
+    assert not any("posix_memalign" in h for h in hazards)  # prepare's adapter: DCE's heap
     assert not any("lib_errno" in h for h in hazards)  # prepared: adopted
     policy = complete_policy(load_policy(None), host_libraries())
     v = preflight(prog, policy).verdict(Setting(True, False, False))

@@ -119,6 +119,32 @@ _APPLY_FLAGS = (
 )
 
 
+# Aligned memory on DCE's heap. DCE's free reads the block's size in the 8 bytes before the
+# pointer (model/dce-alloc.cc) and returns the block to the power-of-two bucket of that size
+# (KingsleyAlloc, below 32 KiB; larger blocks are mmapped chunks it looks up by address). An
+# aligned pointer inside a block more than twice as large gets such a header: freed, the region
+# from the header on becomes a bucket block of its own (it lies inside the first block, which
+# is never freed: the rest of it is lost). A size whose header would send the free to the chunk
+# path (32 KiB with the header) cannot be aligned so.
+ALIGNED_HELPER = """static void *elfdce_aligned (__SIZE_TYPE__ align, __SIZE_TYPE__ size)
+{
+  if (align <= 8)
+    return dce_malloc (size);
+  if ((align & (align - 1)) != 0 || size + 8 >= 32768 || align > 65536)
+    return 0;
+  __SIZE_TYPE__ raw_size = 2 * (size + 8) + align + 16;
+  char *raw = (char *) dce_malloc (raw_size);
+  if (raw == 0)
+    return 0;
+  __SIZE_TYPE__ at = ((__SIZE_TYPE__) raw + 8 + align - 1) & ~(align - 1);
+  __SIZE_TYPE__ header = size + 8;
+  memcpy ((char *) at - 8, &header, sizeof header);
+  return (void *) at;
+}
+"""
+_ALIGNED_NEEDS = ("malloc", "__errno_location")
+
+
 # posix_spawn replayed over DCE's fork: the file actions (glibc's sysdeps/posix/spawn_int.h
 # struct __spawn_action, the same order of kinds from 2.29 to 2.43) and the signal mask in the
 # child, then DCE's execve (execvp for posix_spawnp: it searches the process's PATH)
@@ -406,6 +432,24 @@ ADAPTERS = (
     Adapter("posix_spawnp", "int", _SPAWN_PARAMS, "  return elfdce_spawn (pid, path, actions, "
             "attr, argv, envp, 1);\n", _SPAWN_NEEDS),
     Adapter("vfork", "int", "void", "  return dce_fork ();\n", ("fork",)),
+    # aligned memory the program frees with DCE's free (socat's posix_memalign: the host's heap
+    # and DCE's corrupted each other)
+    Adapter("posix_memalign", "int", "void **out, __SIZE_TYPE__ align, __SIZE_TYPE__ size",
+            "  void *p = elfdce_aligned (align, size);\n"
+            "  if (p == 0)\n    return (align & (align - 1)) != 0 || align < sizeof (void *)"
+            " ? EINVAL : ENOMEM;\n  *out = p;\n  return 0;\n", _ALIGNED_NEEDS),
+    Adapter("aligned_alloc", "void *", "__SIZE_TYPE__ align, __SIZE_TYPE__ size",
+            "  void *p = elfdce_aligned (align, size);\n"
+            "  if (p == 0)\n    *dce___errno_location () = ENOMEM;\n  return p;\n",
+            _ALIGNED_NEEDS),
+    Adapter("memalign", "void *", "__SIZE_TYPE__ align, __SIZE_TYPE__ size",
+            "  void *p = elfdce_aligned (align, size);\n"
+            "  if (p == 0)\n    *dce___errno_location () = ENOMEM;\n  return p;\n",
+            _ALIGNED_NEEDS),
+    Adapter("valloc", "void *", "__SIZE_TYPE__ size",
+            "  void *p = elfdce_aligned (4096, size);\n"
+            "  if (p == 0)\n    *dce___errno_location () = ENOMEM;\n  return p;\n",
+            _ALIGNED_NEEDS),
     # Memory the program allocates with DCE's malloc, grown or freed by a host function with
     # the host's (glibc 2.26's reallocarray, getdelim): the two heaps corrupt each other
     # ("free(): invalid next size", "realloc(): invalid pointer" in ls, wc, sort, grep, sed).
