@@ -124,15 +124,16 @@ _APPLY_FLAGS = (
 # (KingsleyAlloc, below 32 KiB; larger blocks are mmapped chunks it looks up by address). An
 # aligned pointer inside a block more than twice as large gets such a header: freed, the region
 # from the header on becomes a bucket block of its own (it lies inside the first block, which
-# is never freed: the rest of it is lost). A size whose header would send the free to the chunk
-# path (32 KiB with the header) cannot be aligned so.
+# is never freed: the rest of it is lost). From 32 KiB on, DCE's free looks the header's size up
+# among its mmapped chunks, finds none and does nothing: the block is leaked, never reused
+# (coreutils' cat allocates its 128 KiB buffer aligned, once).
 ALIGNED_HELPER = """static void *elfdce_aligned (__SIZE_TYPE__ align, __SIZE_TYPE__ size)
 {
   if (align <= 8)
     return dce_malloc (size);
-  if ((align & (align - 1)) != 0 || size + 8 >= 32768 || align > 65536)
+  if ((align & (align - 1)) != 0 || align > 65536 || size > ((__SIZE_TYPE__) 1 << 40))
     return 0;
-  __SIZE_TYPE__ raw_size = 2 * (size + 8) + align + 16;
+  __SIZE_TYPE__ raw_size = size + 8 >= 32768 ? size + align + 16 : 2 * (size + 8) + align + 16;
   char *raw = (char *) dce_malloc (raw_size);
   if (raw == 0)
     return 0;
