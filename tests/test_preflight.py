@@ -82,7 +82,7 @@ def test_the_same_program_under_dce_as_it_is(tmp_path):
     plain = preflight(build(tmp_path, "net_threads.c", "-fPIC", "-pie"), policy)
     v = plain.verdict(unprepared)
     assert v.state == "will not start" and v.reason.startswith("main is not exported")
-    assert any(h.startswith("DF_1_PIE is set") for h in v.hazards)
+    assert any(h.startswith("needs fix-pie: DF_1_PIE is set") for h in v.hazards)
     exported = preflight(build(tmp_path, "net_threads.c", "-fPIC", "-pie", "-rdynamic"), policy)
     assert exported.info.main == "exported"
     assert exported.verdict(unprepared).state == "needs fix-pie"

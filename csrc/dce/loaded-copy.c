@@ -282,7 +282,9 @@ elfdce_read_dynamic (const struct link_map *map, struct elfdce_dynamic *out)
         out->strtab = (const char *) elfdce_dyn_ptr (map, d->d_un.d_ptr);
         break;
       }
-  return out->rela != 0 && out->symtab != 0 && out->strtab != 0;
+  if (out->rela == 0)
+    out->relasz = 0; /* no relocations: still an object with a scope and names */
+  return out->symtab != 0 && out->strtab != 0;
 }
 
 static void
@@ -290,7 +292,8 @@ elfdce_write_slot (void **slot, void *value)
 {
   long page = sysconf (_SC_PAGESIZE);
   void *start = (void *) ((unsigned long) slot & ~(unsigned long) (page - 1));
-  /* the GOT may be RELRO, read-only once relocated */
+  /* the GOT may be RELRO, read-only once relocated; the page is left writable, since without
+   * RELRO it also holds data the object writes (which protection it had, nothing here says) */
   if (mprotect (start, page, PROT_READ | PROT_WRITE) != 0)
     return;
   *slot = value;
@@ -396,8 +399,10 @@ elfdce_adopt_copies (void *handle, const char *const *skip)
               if (!found && s->st_shndx != SHN_UNDEF)
                 {
                   /* the defining object's own bytes: constructed, and left alone once its
-                   * slots point at the copy (each process DCE starts gets them afresh) */
-                  memcpy (copy, (void *) (m->l_addr + s->st_value), ps->st_size);
+                   * slots point at the copy (each process DCE starts gets them afresh); as
+                   * ld.so, no more than the smaller of the two sizes */
+                  memcpy (copy, (void *) (m->l_addr + s->st_value),
+                          ps->st_size < s->st_size ? ps->st_size : s->st_size);
                   found = 1;
                 }
               if (*slot != (char *) copy + q->r_addend)

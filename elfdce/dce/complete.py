@@ -129,11 +129,12 @@ _APPLY_FLAGS = (
 # (coreutils' cat allocates its 128 KiB buffer aligned, once).
 ALIGNED_HELPER = """static void *elfdce_aligned (__SIZE_TYPE__ align, __SIZE_TYPE__ size)
 {
+  if (align == 0 || (align & (align - 1)) != 0 || align > 65536
+      || size > ((__SIZE_TYPE__) 1 << 40))
+    return 0;
   if (align <= 8)
     return dce_malloc (size);
-  if ((align & (align - 1)) != 0 || align > 65536 || size > ((__SIZE_TYPE__) 1 << 40))
-    return 0;
-  __SIZE_TYPE__ raw_size = size + 8 >= 32768 ? size + align + 16 : 2 * (size + 8) + align + 16;
+  __SIZE_TYPE__ raw_size = size >= 32768 - 8 ? size + align + 16 : 2 * (size + 8) + align + 16;
   char *raw = (char *) dce_malloc (raw_size);
   if (raw == 0)
     return 0;
@@ -359,7 +360,7 @@ ADAPTERS = (
             "  return dce_pread (fd, buf, n, offset);\n", ("pread",)),
     Adapter("__recv_chk", "long",
             "int fd, void *buf, __SIZE_TYPE__ n, __SIZE_TYPE__ size, int flags",
-            "  return dce_recv (fd, buf, n, flags);\n", ("recv",)),
+            "  return elfdce_dce_recv (fd, buf, n, flags);\n", ("recv",)),
     Adapter("__getcwd_chk", "char *", "char *buf, __SIZE_TYPE__ size, __SIZE_TYPE__ buflen",
             "  return dce_getcwd (buf, size);\n", ("getcwd",)),
     Adapter("__gethostname_chk", "int", "char *buf, __SIZE_TYPE__ size, __SIZE_TYPE__ buflen",
@@ -436,9 +437,10 @@ ADAPTERS = (
     # aligned memory the program frees with DCE's free (socat's posix_memalign: the host's heap
     # and DCE's corrupted each other)
     Adapter("posix_memalign", "int", "void **out, __SIZE_TYPE__ align, __SIZE_TYPE__ size",
+            "  if (align == 0 || (align & (align - 1)) != 0 || align % sizeof (void *) != 0)\n"
+            "    return EINVAL;\n"
             "  void *p = elfdce_aligned (align, size);\n"
-            "  if (p == 0)\n    return (align & (align - 1)) != 0 || align < sizeof (void *)"
-            " ? EINVAL : ENOMEM;\n  *out = p;\n  return 0;\n", _ALIGNED_NEEDS),
+            "  if (p == 0)\n    return ENOMEM;\n  *out = p;\n  return 0;\n", ("malloc",)),
     Adapter("aligned_alloc", "void *", "__SIZE_TYPE__ align, __SIZE_TYPE__ size",
             "  void *p = elfdce_aligned (align, size);\n"
             "  if (p == 0)\n    *dce___errno_location () = ENOMEM;\n  return p;\n",

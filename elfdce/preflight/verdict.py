@@ -309,14 +309,29 @@ def forwarded_to_the_host(f: Facts) -> list[Finding]:
     return out
 
 
+# the calls glibc's wrappers make where the name is not the call's (x86_64 and aarch64: the
+# generic ABI has no select, poll, epoll_wait, pause, dup2, fork, pipe; sleep is nanosleep)
+WRAPS = {
+    "select": ("select", "pselect6"), "pselect": ("pselect6",), "poll": ("poll", "ppoll"),
+    "epoll_wait": ("epoll_wait", "epoll_pwait"), "epoll_pwait": ("epoll_pwait",),
+    "nanosleep": ("nanosleep", "clock_nanosleep"), "sleep": ("nanosleep", "clock_nanosleep"),
+    "usleep": ("nanosleep", "clock_nanosleep"), "pause": ("pause", "ppoll"),
+    "wait": ("wait4",), "waitpid": ("wait4",), "wait3": ("wait4",),
+    "fork": ("clone", "clone3", "fork"), "vfork": ("vfork", "clone", "clone3"),
+    "pipe": ("pipe", "pipe2"), "dup2": ("dup2", "dup3"),
+    "accept": ("accept", "accept4"), "send": ("sendto",), "recv": ("recvfrom",),
+}
+
+
 def is_wrapper(function: str, syscall: str) -> bool:
-    """Whether ``function`` is the wrapper of ``syscall`` (its name, glibc's ``__`` or ``64``
-    spellings, pselect's pselect6)."""
+    """Whether ``function`` is the wrapper of ``syscall``: its name (glibc's ``__`` and
+    ``_time64``/``64`` spellings), or one of the calls `WRAPS` says it makes."""
     name = function.lstrip("_")
-    for suffix in ("64", "_time64"):
+    for suffix in ("_time64", "64"):
         if name.endswith(suffix) and name != suffix:
             name = name[: -len(suffix)]
-    return syscall in (name, name + "6", name + "64")
+            break
+    return syscall in WRAPS.get(name, (name, name + "6", name + "64"))
 
 
 # --- hazards ----------------------------------------------------------------------------
@@ -366,7 +381,8 @@ def library_data_copied(f: Facts) -> list[Finding]:
 # the allocator: forwarded to the host, they use the host's heap, the program DCE's
 HOST_HEAP = ("posix_memalign", "aligned_alloc", "memalign", "valloc", "pvalloc", "wcsdup",
              "open_memstream", "open_wmemstream", "realpath", "canonicalize_file_name",
-             "tempnam", "get_current_dir_name", "scandirat", "backtrace_symbols")
+             "tempnam", "get_current_dir_name", "scandirat", "backtrace_symbols",
+             "reallocarray", "getdelim", "__getdelim", "getline")
 
 
 def host_heap_memory(f: Facts) -> list[Finding]:
@@ -461,12 +477,14 @@ RULES: tuple[Callable[[Facts], list[Finding]], ...] = (
 
 def verdict(facts: Facts) -> Verdict:
     """The verdict of `RULES` on ``facts``: the first finding of the gravest kind is the
-    reason; the others are listed in rule order."""
+    reason; the others are listed in rule order (those graver than a hazard with their kind:
+    "needs fix-pie: DF_1_PIE is set …")."""
     findings = [x for rule in RULES for x in rule(facts)]
     if not findings:
         return Verdict("runs", "every import is bound", ())
     gravest = min(findings, key=lambda x: KINDS.index(x.kind))
-    others = tuple(x.text for x in findings if x is not gravest)
+    others = tuple(x.text if x.kind == "hazard" else f"{x.kind}: {x.text}"
+                   for x in findings if x is not gravest)
     if gravest.kind == "hazard":
         return Verdict("runs with hazards", "every import is bound",
                        tuple(x.text for x in findings))
