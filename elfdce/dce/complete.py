@@ -92,6 +92,7 @@ DCE_FUNCTIONS = {
     "mkdir": "int dce_mkdir (const char *, mode_t)",
     "perror": "void dce_perror (const char *)",
     "fork": "pid_t dce_fork (void)",
+    "waitpid": "pid_t dce_waitpid (pid_t, int *, int)",
     "execve": "int dce_execve (const char *, char *const *, char *const *)",
     "execvp": "int dce_execvp (const char *, char *const *)",
     "exit": "void dce_exit (int)",
@@ -434,6 +435,13 @@ ADAPTERS = (
     Adapter("posix_spawnp", "int", _SPAWN_PARAMS, "  return elfdce_spawn (pid, path, actions, "
             "attr, argv, envp, 1);\n", _SPAWN_NEEDS),
     Adapter("vfork", "int", "void", "  return dce_fork ();\n", ("fork",)),
+    # BSD's waits with resource usage (busybox's shells): DCE's waitpid, the usage zero
+    Adapter("wait3", "int", "int *status, int options, struct rusage *usage",
+            "  if (usage != 0)\n    memset (usage, 0, sizeof *usage);\n"
+            "  return dce_waitpid (-1, status, options);\n", ("waitpid",)),
+    Adapter("wait4", "int", "int pid, int *status, int options, struct rusage *usage",
+            "  if (usage != 0)\n    memset (usage, 0, sizeof *usage);\n"
+            "  return dce_waitpid (pid, status, options);\n", ("waitpid",)),
     # aligned memory the program frees with DCE's free (socat's posix_memalign: the host's heap
     # and DCE's corrupted each other)
     Adapter("posix_memalign", "int", "void **out, __SIZE_TYPE__ align, __SIZE_TYPE__ size",

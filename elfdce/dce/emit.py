@@ -39,7 +39,7 @@ def simulator_header(c: Completion, source: str) -> str:
            "#ifndef ELFDCE_SIMULATOR_H", "#define ELFDCE_SIMULATOR_H", "#ifdef __cplusplus",
            "/* No system header here: DCE's sources include them under their own macros. */",
            "struct stat;", "struct stat64;", "struct timespec;", "struct sockaddr;",
-           "struct pollfd;", "struct _IO_FILE;", "struct statx;",
+           "struct pollfd;", "struct _IO_FILE;", "struct statx;", "struct rusage;",
            'extern "C" {']
     for d in c.declarations:
         # bound to the host's version: a compat-only symbol cannot be linked by name
@@ -120,6 +120,7 @@ def simulator_source(c: Completion, source: str) -> str:
     out = [_HEADER.format(what=f"simulator side; {source}"),
            "#include <sys/types.h>", "#include <sys/stat.h>", "#include <sys/socket.h>",
            "#include <sys/sysmacros.h>", "#include <sys/select.h>", "#include <sys/time.h>",
+           "#include <sys/resource.h>", "#include <sys/wait.h>",
            "#include <sys/un.h>", "#include <netinet/in.h>", "#include <netinet/tcp.h>",
            "#include <spawn.h>", "#include <errno.h>", "#include <fcntl.h>",
            "#include <poll.h>", "#include <pthread.h>", "#include <signal.h>", "#include <stdarg.h>",
