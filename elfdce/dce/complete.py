@@ -93,6 +93,7 @@ DCE_FUNCTIONS = {
     "perror": "void dce_perror (const char *)",
     "fork": "pid_t dce_fork (void)",
     "waitpid": "pid_t dce_waitpid (pid_t, int *, int)",
+    "mmap64": "void *dce_mmap64 (void *, size_t, int, int, int, off64_t)",
     "execve": "int dce_execve (const char *, char *const *, char *const *)",
     "execvp": "int dce_execvp (const char *, char *const *)",
     "exit": "void dce_exit (int)",
@@ -332,12 +333,8 @@ ADAPTERS = (
             "  int accepted = dce_accept (fd, addr, length);\n"
             + _APPLY_FLAGS.format(fd="accepted", flags="flags") + "  return accepted;\n",
             ("accept", "fcntl")),
-    Adapter("pipe2", "int", "int *fds, int flags",
-            "  int r = dce_pipe (fds);\n"
-            "  if (r == 0)\n"
-            "    {\n" + _APPLY_FLAGS.format(fd="fds[0]", flags="flags")
-            + _APPLY_FLAGS.format(fd="fds[1]", flags="flags") + "    }\n  return r;\n",
-            ("pipe", "fcntl")),
+    # (DCE 1.12's pipes implement no fcntl, and abort on one: pipe2's flags are dropped)
+    Adapter("pipe2", "int", "int *fds, int flags", "  return dce_pipe (fds);\n", ("pipe",)),
     Adapter("dup3", "int", "int fd, int target, int flags",
             "  int r = dce_dup2 (fd, target);\n"
             + _APPLY_FLAGS.format(fd="r", flags="(flags & O_CLOEXEC)") + "  return r;\n",
@@ -515,15 +512,28 @@ OVERRIDES = (
             "      long r = dce_recv (fd, (char *) buf + got, n - got, flags & ~MSG_WAITALL);\n"
             "      if (r <= 0)\n        return got > 0 ? (long) got : r;\n"
             "      got += (__SIZE_TYPE__) r;\n    }\n  return (long) got;\n", ("recv",)),
+    # anonymous memory, which DCE 1.12's mmap refuses (it looks fd -1 up among the process's
+    # descriptors: EBADF); jemalloc (dig, host) maps its arenas so. Anonymous memory belongs to
+    # no node: the host's mmap (DCE's munmap is the host's too)
+    Adapter("mmap", "void *", "void *addr, __SIZE_TYPE__ length, int prot, int flags, int fd, "
+            "long offset",
+            "  if (flags & MAP_ANONYMOUS)\n    return mmap (addr, length, prot, flags, -1, 0);\n"
+            "  return dce_mmap64 (addr, length, prot, flags, fd, offset);\n", ("mmap64",)),
+    Adapter("mmap64", "void *", "void *addr, __SIZE_TYPE__ length, int prot, int flags, "
+            "int fd, long offset",
+            "  if (flags & MAP_ANONYMOUS)\n    return mmap (addr, length, prot, flags, -1, 0);\n"
+            "  return dce_mmap64 (addr, length, prot, flags, fd, offset);\n", ("mmap64",)),
     # DCE 1.12's perror prints the simulator's errno, not the process's
     Adapter("perror", "void", "const char *s",
             "  errno = *dce___errno_location ();\n  dce_perror (s);\n",
             ("perror", "__errno_location")),
-    # PTHREAD_MUTEX_ERRORCHECK (iperf3): DCE 1.12 knows normal and recursive mutexes only and
-    # refuses it; an error-checking mutex behaves as a normal one for a correct program
+    # PTHREAD_MUTEX_ERRORCHECK (iperf3), PTHREAD_MUTEX_ADAPTIVE_NP (bind's isc library: dig,
+    # host): DCE 1.12 knows normal and recursive mutexes only and refuses them; both behave as
+    # a normal one for a correct program
     Adapter("pthread_mutexattr_settype", "int", "void *attr, int kind",
             "  return dce_pthread_mutexattr_settype ((pthread_mutexattr_t *) attr,\n"
-            "      kind == PTHREAD_MUTEX_ERRORCHECK ? PTHREAD_MUTEX_NORMAL : kind);\n",
+            "      kind == PTHREAD_MUTEX_ERRORCHECK || kind == PTHREAD_MUTEX_ADAPTIVE_NP\n"
+            "      ? PTHREAD_MUTEX_NORMAL : kind);\n",
             ("pthread_mutexattr_settype",)),
     Adapter("getline", "long", "char **line, __SIZE_TYPE__ *size, struct _IO_FILE *f",
             _GETDELIM.replace("delim", "'\\n'"), ("malloc", "realloc", "__errno_location")),

@@ -120,7 +120,7 @@ def simulator_source(c: Completion, source: str) -> str:
     out = [_HEADER.format(what=f"simulator side; {source}"),
            "#include <sys/types.h>", "#include <sys/stat.h>", "#include <sys/socket.h>",
            "#include <sys/sysmacros.h>", "#include <sys/select.h>", "#include <sys/time.h>",
-           "#include <sys/resource.h>", "#include <sys/wait.h>",
+           "#include <sys/resource.h>", "#include <sys/wait.h>", "#include <sys/mman.h>",
            "#include <sys/un.h>", "#include <netinet/in.h>", "#include <netinet/tcp.h>",
            "#include <spawn.h>", "#include <errno.h>", "#include <fcntl.h>",
            "#include <poll.h>", "#include <pthread.h>", "#include <signal.h>", "#include <stdarg.h>",
