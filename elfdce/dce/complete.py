@@ -868,9 +868,9 @@ def prepared_policy(policy: Policy, host: Host, table: Policy) -> Policy:
 
 def escaping_natives(c: Completion, footprint) -> list[tuple[str, str]]:  # noqa: ANN001
     """The added pairs routed to the host whose function itself makes a call DCE simulates (a
-    wrapper of a waiting, process or network call: `preflight.verdict.ESCAPES`), with what it
+    wrapper of a waiting, process or network call: `syscalls.classes.ESCAPES`), with what it
     does: what a program built here may call, and leave the simulation through."""
-    from ..preflight.verdict import DECISIVE, escape_of, is_wrapper
+    from ..syscalls.classes import DECISIVE, escape_of, is_wrapper
 
     out = []
     for e in c.entries:

@@ -26,6 +26,10 @@ from ..elf import constants as C
 from ..elf.constants import COPY_AND_IRELATIVE
 from ..elf.kind import Kind, classify
 from ..emit.words import count
+from ..glibc.shared_state import DCE_PROCESS_NAMES, DCE_PROCESS_POINTERS, USERS
+from ..syscalls.classes import DECISIVE, class_of, escape_of, is_wrapper
+from .binding import interpreter_sonames
+from .classify import REPLACED
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -44,35 +48,9 @@ EXIT_STATUS = {"runs": 0, "runs with hazards": 0, "will not start": 1, "needs fi
 # dlopened DF_STATIC_TLS object can still get
 OPTIONAL_STATIC_TLS = 512
 
-# What a function forwarded to the host does there, by the system calls it makes itself
-# (`Footprint.direct`): it waits on the host's clock while simulated time stands still, runs
-# host processes, uses the host's network, makes host descriptors under numbers the program
-# takes for DCE's, or waits for a signal on the host.
-ESCAPES = {
-    "waits on the host": ("nanosleep", "clock_nanosleep", "pselect6", "select", "ppoll", "poll",
-                          "epoll_wait", "epoll_pwait", "epoll_pwait2"),
-    "runs host processes": ("clone", "clone3", "fork", "vfork", "execve", "execveat", "wait4",
-                            "waitid"),
-    "uses the host's network": ("socket", "socketpair", "connect", "bind", "listen", "accept",
-                                "accept4", "sendto", "recvfrom", "sendmsg", "recvmsg",
-                                "sendmmsg", "recvmmsg"),
-    "makes host descriptors": ("pipe", "pipe2", "dup", "dup2", "dup3", "eventfd2",
-                               "epoll_create", "epoll_create1", "timerfd_create", "signalfd4",
-                               "inotify_init1", "memfd_create"),
-    "waits for a signal on the host": ("pause", "rt_sigtimedwait", "rt_sigsuspend"),
-}
-_ESCAPE_OF = {sc: what for what, calls in ESCAPES.items() for sc in calls}
-
-
-def escape_of(syscall: str) -> str | None:
-    """What ``syscall``, made on the host by a forwarded function, does (`ESCAPES`), or None."""
-    return _ESCAPE_OF.get(syscall)
-# The verdict says "escapes the simulation" for what a program does in its normal course: a
-# system-call wrapper of these (the import is the call: epoll_wait, clock_nanosleep, connect),
-# not a function that makes them on some path (syslog's socket, pause in a signal handler)
-DECISIVE = ("waits on the host", "runs host processes", "uses the host's network")
 # what else a forwarded function does itself that DCE simulates: named among the hazards
 TOUCHES = ("fd", "identity", "signal", "time")
+
 
 class ProgramInfo(Record):
     """What DCE's loading cares about, apart from symbols."""
@@ -177,6 +155,13 @@ class Verdict(Record):
         return f"{self.state}: {self.reason}"
 
 
+def _host_libraries(f: Facts) -> list:
+    """The libraries the program brings that DCE loads as they are (not the five it replaces,
+    nor the dynamic loader)."""
+    skipped = REPLACED | interpreter_sonames(f.closure)
+    return [o for o in f.closure.loaded()[1:] if o.elf.soname not in skipped]
+
+
 # --- will not start ---------------------------------------------------------------------
 
 def not_a_position_independent_program(f: Facts) -> list[Finding]:
@@ -210,14 +195,10 @@ def executable_stack_refused(f: Facts) -> list[Finding]:
 def static_tls_exhausted(f: Facts) -> list[Finding]:
     """Libraries with DF_STATIC_TLS (initial-exec TLS) need static TLS at dlopen: past glibc's
     surplus for dlopened objects, "cannot allocate memory in static TLS block"."""
-    from .binding import interpreter_sonames
-    from .classify import REPLACED
-
-    skipped = REPLACED | interpreter_sonames(f.closure)  # DCE loads neither
     users = []
-    for o in f.closure.loaded()[1:]:
+    for o in _host_libraries(f):
         dyn = o.elf.dynamic
-        if dyn is None or not dyn.flags & C.DF_STATIC_TLS or o.elf.soname in skipped:
+        if dyn is None or not dyn.flags & C.DF_STATIC_TLS:
             continue
         size = sum(p.memsz for p in o.elf.segments if p.type == C.PT_TLS)
         if size:  # (libresolv has the flag and no TLS of its own)
@@ -265,14 +246,12 @@ def pie_refused(f: Facts) -> list[Finding]:
 
 def forwarded_to_the_host(f: Facts) -> list[Finding]:
     """An import routed to the host that DCE's table does not list (a host function the
-    completion forwards) and that itself makes a system call of `ESCAPES` (`Footprint.direct`:
-    its own code and what it calls within a few calls, not every path the closure allows). The
-    program's own import of a wrapper of a `DECISIVE` call (its name is the call's) escapes;
+    completion forwards) and that itself makes a system call of `syscalls.classes.ESCAPES`
+    (`Footprint.direct`: its own code and what it calls within a few calls, not every path the
+    closure allows). The program's own import of a wrapper of a `DECISIVE` call (its name is the call's) escapes;
     the others are hazards. DCE's own NATIVE entries are trusted: its stdio works on DCE's
     FILEs, whose I/O goes back to DCE. What else such imports do themselves to files, the clock
     or signals is one more hazard."""
-    from ..syscalls.classes import class_of
-
     footprint = f.setting.footprint
     if footprint is None:
         return []
@@ -291,8 +270,9 @@ def forwarded_to_the_host(f: Facts) -> list[Finding]:
             continue
         escapes: dict[str, list[str]] = {}
         for sc in fp.direct:
-            if sc in _ESCAPE_OF:
-                escapes.setdefault(_ESCAPE_OF[sc], []).append(sc)
+            what = escape_of(sc)
+            if what is not None:
+                escapes.setdefault(what, []).append(sc)
         if escapes:
             what = "; ".join(f"{w} ({', '.join(calls)})" for w, calls in escapes.items())
             decisive = own and any(is_wrapper(i.name, sc) for w, calls in escapes.items()
@@ -309,38 +289,11 @@ def forwarded_to_the_host(f: Facts) -> list[Finding]:
     return out
 
 
-# the calls glibc's wrappers make where the name is not the call's (x86_64 and aarch64: the
-# generic ABI has no select, poll, epoll_wait, pause, dup2, fork, pipe; sleep is nanosleep)
-WRAPS = {
-    "select": ("select", "pselect6"), "pselect": ("pselect6",), "poll": ("poll", "ppoll"),
-    "epoll_wait": ("epoll_wait", "epoll_pwait"), "epoll_pwait": ("epoll_pwait",),
-    "nanosleep": ("nanosleep", "clock_nanosleep"), "sleep": ("nanosleep", "clock_nanosleep"),
-    "usleep": ("nanosleep", "clock_nanosleep"), "pause": ("pause", "ppoll"),
-    "wait": ("wait4",), "waitpid": ("wait4",), "wait3": ("wait4",),
-    "fork": ("clone", "clone3", "fork"), "vfork": ("vfork", "clone", "clone3"),
-    "pipe": ("pipe", "pipe2"), "dup2": ("dup2", "dup3"),
-    "accept": ("accept", "accept4"), "send": ("sendto",), "recv": ("recvfrom",),
-}
-
-
-def is_wrapper(function: str, syscall: str) -> bool:
-    """Whether ``function`` is the wrapper of ``syscall``: its name (glibc's ``__`` and
-    ``_time64``/``64`` spellings), or one of the calls `WRAPS` says it makes."""
-    name = function.lstrip("_")
-    for suffix in ("_time64", "64"):
-        if name.endswith(suffix) and name != suffix:
-            name = name[: -len(suffix)]
-            break
-    return syscall in WRAPS.get(name, (name, name + "6", name + "64"))
-
-
 # --- hazards ----------------------------------------------------------------------------
 
 def process_data_copied(f: Facts) -> list[Finding]:
     """A COPY of the data DCE writes per process: the program reads its own copy, which DCE
     1.12 never writes (bash: ``fprintf (stderr=NULL)``); a prepared tree adopts the copies."""
-    from ..glibc.shared_state import DCE_PROCESS_NAMES, DCE_PROCESS_POINTERS
-
     if f.setting.prepared:
         return []
     copied = [c for c in f.info.copy_relocations
@@ -357,13 +310,9 @@ def library_data_copied(f: Facts) -> list[Finding]:
     loader loads each library apart (RTLD_LOCAL, RTLD_DEEPBIND), so the library keeps using
     its own object and the program reads a copy nobody writes (iperf3's i_errno: "error - no
     error"); a prepared tree's loader makes the program's copy the library's object."""
-    from .binding import interpreter_sonames
-    from .classify import REPLACED
-
     if f.setting.prepared:
         return []
-    skipped = REPLACED | interpreter_sonames(f.closure)
-    libraries = [o for o in f.closure.loaded()[1:] if o.elf.soname not in skipped]
+    libraries = _host_libraries(f)
     owners: dict[str, str] = {}
     for name in f.info.copy_relocations:
         owner = next((o for o in libraries
@@ -400,8 +349,6 @@ def host_heap_memory(f: Facts) -> list[Finding]:
 def shared_state_copied(f: Facts) -> list[Finding]:
     """A COPY of data that libc functions run on the host change (getopt, environment, time
     zone): the program reads stale values unless they are kept in step."""
-    from ..glibc.shared_state import DCE_PROCESS_NAMES, DCE_PROCESS_POINTERS, USERS
-
     adopted = f.setting.prepared
     shared = [c for c in f.info.copy_relocations if c in USERS
               and not (adopted and (c in DCE_PROCESS_POINTERS or c in DCE_PROCESS_NAMES))]

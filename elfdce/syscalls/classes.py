@@ -94,4 +94,61 @@ def classes_of(names: tuple[str, ...] | list[str], unknown: bool = False) -> tup
     return tuple(sorted(out))
 
 
-__all__ = ["CLASSES", "NONE", "UNKNOWN", "class_of", "classes_of"]
+# What a function forwarded to the host does there, by the system calls it makes itself
+# (`Footprint.direct`): it waits on the host's clock while simulated time stands still, runs
+# host processes, uses the host's network, makes host descriptors under numbers the program
+# takes for DCE's, or waits for a signal on the host.
+ESCAPES = {
+    "waits on the host": ("nanosleep", "clock_nanosleep", "pselect6", "select", "ppoll", "poll",
+                          "epoll_wait", "epoll_pwait", "epoll_pwait2"),
+    "runs host processes": ("clone", "clone3", "fork", "vfork", "execve", "execveat", "wait4",
+                            "waitid"),
+    "uses the host's network": ("socket", "socketpair", "connect", "bind", "listen", "accept",
+                                "accept4", "sendto", "recvfrom", "sendmsg", "recvmsg",
+                                "sendmmsg", "recvmmsg"),
+    "makes host descriptors": ("pipe", "pipe2", "dup", "dup2", "dup3", "eventfd2",
+                               "epoll_create", "epoll_create1", "timerfd_create", "signalfd4",
+                               "inotify_init1", "memfd_create"),
+    "waits for a signal on the host": ("pause", "rt_sigtimedwait", "rt_sigsuspend"),
+}
+_ESCAPE_OF = {sc: what for what, calls in ESCAPES.items() for sc in calls}
+
+
+# The verdict says "escapes the simulation" for what a program does in its normal course: a
+# system-call wrapper of these (the import is the call: epoll_wait, clock_nanosleep, connect),
+# not a function that makes them on some path (syslog's socket, pause in a signal handler)
+DECISIVE = ("waits on the host", "runs host processes", "uses the host's network")
+
+
+def escape_of(syscall: str) -> str | None:
+    """What ``syscall``, made on the host by a forwarded function, does (`ESCAPES`), or None."""
+    return _ESCAPE_OF.get(syscall)
+
+
+# the calls glibc's wrappers make where the name is not the call's (x86_64 and aarch64: the
+# generic ABI has no select, poll, epoll_wait, pause, dup2, fork, pipe; sleep is nanosleep)
+WRAPS = {
+    "select": ("select", "pselect6"), "pselect": ("pselect6",), "poll": ("poll", "ppoll"),
+    "epoll_wait": ("epoll_wait", "epoll_pwait"), "epoll_pwait": ("epoll_pwait",),
+    "nanosleep": ("nanosleep", "clock_nanosleep"), "sleep": ("nanosleep", "clock_nanosleep"),
+    "usleep": ("nanosleep", "clock_nanosleep"), "pause": ("pause", "ppoll"),
+    "wait": ("wait4",), "waitpid": ("wait4",), "wait3": ("wait4",),
+    "fork": ("clone", "clone3", "fork"), "vfork": ("vfork", "clone", "clone3"),
+    "pipe": ("pipe", "pipe2"), "dup2": ("dup2", "dup3"),
+    "accept": ("accept", "accept4"), "send": ("sendto",), "recv": ("recvfrom",),
+}
+
+
+def is_wrapper(function: str, syscall: str) -> bool:
+    """Whether ``function`` is the wrapper of ``syscall``: its name (glibc's ``__`` and
+    ``_time64``/``64`` spellings), or one of the calls `WRAPS` says it makes."""
+    name = function.lstrip("_")
+    for suffix in ("_time64", "64"):
+        if name.endswith(suffix) and name != suffix:
+            name = name[: -len(suffix)]
+            break
+    return syscall in WRAPS.get(name, (name, name + "6", name + "64"))
+
+
+__all__ = ["CLASSES", "DECISIVE", "ESCAPES", "NONE", "UNKNOWN", "WRAPS", "class_of",
+           "classes_of", "escape_of", "is_wrapper"]
