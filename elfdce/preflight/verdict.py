@@ -347,11 +347,11 @@ def host_heap_memory(f: Facts) -> list[Finding]:
 
 
 def shared_state_copied(f: Facts) -> list[Finding]:
-    """A COPY of data that libc functions run on the host change (getopt, environment, time
-    zone): the program reads stale values unless they are kept in step."""
-    adopted = f.setting.prepared
+    """A COPY of data that libc functions run on the host change (time zone): the program reads
+    stale values unless they are kept in step. The data DCE keeps per process (getopt's,
+    environ) is `process_data_copied`'s: adopted by a prepared tree, named there otherwise."""
     shared = [c for c in f.info.copy_relocations if c in USERS
-              and not (adopted and (c in DCE_PROCESS_POINTERS or c in DCE_PROCESS_NAMES))]
+              and c not in DCE_PROCESS_POINTERS and c not in DCE_PROCESS_NAMES]
     if not shared:
         return []
     users = sorted({u for c in shared for u in USERS[c]} & {i.name for i in f.imports})
