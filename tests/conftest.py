@@ -2,6 +2,7 @@ import os
 import shutil
 import subprocess
 import sys
+from typing import Optional
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -12,7 +13,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REFERENCE_DIR = os.path.join(ROOT, "..", "shared", "reference")
 
 
-def _host_libc() -> str | None:
+def _host_libc() -> Optional[str]:
     """This machine's libc.so.6, found as elfdce finds it (any architecture)."""
     from elfdce.glibc.libs import locate
 

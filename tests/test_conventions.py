@@ -237,3 +237,68 @@ def test_readme_examples_work_from_an_installed_wheel(tmp_path, gcc):
         allowed = (0, 1, 3) if "preflight" in command else (0,)
         assert proc.returncode in allowed, f"{command}: {proc.returncode}\n{proc.stderr}"
         assert "Traceback" not in proc.stderr and "No such file" not in proc.stderr, command
+
+
+# --- the oldest Python elfdce supports ------------------------------------------------------
+
+def _python_floor() -> tuple[int, int]:
+    """setup.cfg's python_requires floor, e.g. (3, 9)."""
+    with open(os.path.join(ROOT, "setup.cfg")) as f:
+        m = re.search(r"^python_requires\s*=\s*>=\s*(\d+)\.(\d+)\s*$", f.read(), re.M)
+    assert m, "setup.cfg names no python_requires floor"
+    return int(m.group(1)), int(m.group(2))
+
+
+def _runtime_union_annotations(tree) -> list[int]:
+    """Lines where an ``X | Y`` annotation is evaluated when the definition runs (Python < 3.10
+    raises TypeError there): in a module without ``from __future__ import annotations``."""
+    import ast
+
+    future = any(isinstance(n, ast.ImportFrom) and n.module == "__future__"
+                 and any(a.name == "annotations" for a in n.names) for n in tree.body)
+    if future:
+        return []
+    lines = []
+    for node in ast.walk(tree):
+        anns = []
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            a = node.args
+            anns = [x.annotation for x in (*a.posonlyargs, *a.args, *a.kwonlyargs,
+                                           a.vararg, a.kwarg) if x is not None]
+            anns.append(node.returns)
+        elif isinstance(node, ast.AnnAssign):
+            anns = [node.annotation]
+        for ann in anns:
+            if ann is not None and any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.BitOr)
+                                       for n in ast.walk(ann)):
+                lines.append(ann.lineno)
+    return lines
+
+
+def test_every_python_file_parses_as_the_oldest_supported_python():
+    """DCE's waf imports elfdce under the system Python of each distribution (Debian 11: 3.9):
+    no syntax, and no runtime-evaluated ``X | Y`` annotation, newer than setup.cfg's floor. (The
+    quick suite runs under 3.9 itself in scripts/roots' Debian 11 root.)"""
+    import ast
+
+    floor = _python_floor()
+    assert floor <= (3, 9), "Debian 11's system Python is 3.9"
+    bad = []
+    for top in ("elfdce", "csrc", "versions", "tests", "benchmarks"):
+        for d, dirs, files in os.walk(os.path.join(ROOT, top)):
+            dirs[:] = [x for x in dirs if x not in ("build", "__pycache__") and not x.startswith(".")]
+            for name in files:
+                if not name.endswith(".py"):
+                    continue
+                path = os.path.join(d, name)
+                with open(path, encoding="utf-8") as f:
+                    text = f.read()
+                rel = os.path.relpath(path, ROOT)
+                try:
+                    tree = ast.parse(text, path, feature_version=floor)
+                except SyntaxError as err:
+                    bad.append(f"{rel}:{err.lineno}: {err.msg}")
+                    continue
+                bad += [f"{rel}:{n}: X | Y annotation evaluated at run time"
+                        for n in _runtime_union_annotations(tree)]
+    assert not bad, "\n".join(bad)

@@ -27,7 +27,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURE = os.path.join(ROOT, "tests", "dcetree")
 WAF = [sys.executable, os.path.join(ROOT, "tests", "waf_driver.py")]
 EDITED = ("wscript", "model/libc-ns3.h", "model/elf-cache.cc", "model/dce-manager.cc",
-          "model/libc-dce.cc", "model/libc.cc")
+          "model/libc-dce.cc", "model/libc.cc", "waf-tools/clang_compilation_database.py")
 
 
 cli = run_cli
@@ -94,11 +94,15 @@ def test_dry_run_shows_a_diff_and_changes_nothing(tree):
     lines = edits_diff.splitlines()
     added = [ln for ln in lines if ln.startswith("+") and not ln.startswith("+++")]
     removed = [ln for ln in lines if ln.startswith("-") and not ln.startswith("---")]
-    # replaced: the dcemakeversion rule, DCE's __sprintf_chk signature
-    assert len(removed) == 2 and "dcemakeversion" not in removed[1] and "SRC[0]" in removed[1]
-    assert removed[0] == "-int __sprintf_chk (char *s, int len, const char *f, ...)"
+    # replaced: <termio.h>, DCE's __sprintf_chk signature, the import of `pipes`, the
+    # dcemakeversion rule (files in sorted order)
+    assert removed[:3] == ["-#include <termio.h>",
+                           "-int __sprintf_chk (char *s, int len, const char *f, ...)",
+                           "-import sys, os, json, shlex, pipes"], removed
+    assert len(removed) == 4 and "dcemakeversion" not in removed[3] and "SRC[0]" in removed[3]
     edits = [ln for ln in added if "elfdce dce prepare" in ln]
-    assert len(edits) == 12 and len(added) == 16  # each marked; two #includes, two more lines each
+    # each marked; three #includes and <sys/ioctl.h>, two more lines each
+    assert len(edits) == 14 and len(added) == 19, added
 
 
 def test_prepare_check_idempotence_and_undo(tree):
@@ -107,7 +111,8 @@ def test_prepare_check_idempotence_and_undo(tree):
     r = cli("dce", "prepare", tree)
     assert r.returncode == 0, r.stderr
     assert ("prepared (model/dce-manager.cc, model/elf-cache.cc, model/libc-dce.cc, "
-            "model/libc-ns3.h, model/libc.cc, wscript)") in r.stdout
+            "model/libc-ns3.h, model/libc.cc, waf-tools/clang_compilation_database.py, "
+            "wscript)") in r.stdout
     # the footprint's report: what the fixture's small table leaves to the host that waits there
     assert "host functions DCE does not implement are forwarded to the host and leave the " \
            "simulation there: " in r.stdout

@@ -81,6 +81,20 @@ EDITS = (
          r"^([ \t]*)\(\*libc\)->vsnprintf_fn\s*=[^\n]*;[ \t]*$", "after",
          f"{{indent}}ELFDCE_ROUTE_OVERRIDES (*libc); // {MARK}: socket's SOCK_CLOEXEC, "
          "SOCK_NONBLOCK", optional=True),
+    # glibc 2.42 removed <termio.h>; it only ever included these two headers, and DCE uses
+    # struct termios alone (dce-termio.cc)
+    Edit("model/dce-termio.h", "its `#include <termio.h>`", r"^#include\s*<termio\.h>[^\n]*$",
+         "replace", f"#include <termios.h> // {MARK}: <termio.h>'s own content (gone in glibc "
+         "2.42)\n#include <sys/ioctl.h>", optional=True),
+    Edit("model/libc-dce.cc", "its `#include <termio.h>`", r"^#include\s*<termio\.h>[^\n]*$",
+         "replace", f"#include <termios.h> // {MARK}: <termio.h>'s own content (gone in glibc "
+         "2.42)\n#include <sys/ioctl.h>", optional=True),
+    # not glibc's: Python 3.13 removed `pipes`, which DCE's waf tool imports for a fallback only
+    # Python < 3.3 takes; without the edit `./waf configure` fails under Debian 13's Python
+    Edit("waf-tools/clang_compilation_database.py", "its `import ..., pipes` line",
+         r"^import (?P<mods>[\w, ]*?),\s*pipes[ \t]*$", "replace",
+         f"import {{mods}}  # {MARK}: no `pipes` (gone in Python 3.13; only Python < 3.3 used it)",
+         optional=True),
     Edit("model/libc.cc", "the `#include \"libc-ns3.h\"` of the trampolines",
          r'^#include\s+"libc-ns3\.h"[^\n]*$', "before",
          f"#ifndef ELFDCE_NO_HOST_TABLE /* {MARK}: trampolines that jump, copying no frame */\n"

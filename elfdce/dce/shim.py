@@ -354,7 +354,8 @@ def _assembly(plan: DceShimPlan, arch: str, base: str) -> tuple[list[str], list[
         elif e.how == "c":
             c_funcs.append("ELFDCE_VISIBLE " + e.body.replace("{sym}", sym))
         elif e.storage in placed:  # an alias of a data object already defined
-            asm.append(f"\t.type {sym}, %object\n\t.size {sym}, {p.size}\n\t.set {sym}, {e.storage}")
+            # .set first: GNU as 2.35 (Debian 11) resets a symbol's .size when .set assigns it
+            asm.append(f"\t.set {sym}, {e.storage}\n\t.type {sym}, %object\n\t.size {sym}, {p.size}")
         else:
             placed.add(e.storage)
             if p.kind == "TLS":

@@ -21,7 +21,7 @@ from ..elf import read_elf
 from ..fsutil import write_if_changed
 from ..versionmaps import build_map
 from .generate import Generated, generate, write_generated
-from .glue import check_exports, defined_names, glue_script
+from .glue import check_exports, defined_names, glue_pairs, objcopy_glue_arguments
 from .host import load_host
 from .tree import ELFDCE_DIR, open_tree
 
@@ -115,7 +115,7 @@ def attach(bld) -> None:
 
 
 class elfdce_glue(Task.Task):  # noqa: N801 (waf names a task class by the task's name)
-    """Write the glue linker script of one library from its compiled objects."""
+    """Copy one library's compiled objects with its glue symbols added (`glue.glue_pairs`)."""
 
     color = "BLUE"
 
@@ -124,8 +124,13 @@ class elfdce_glue(Task.Task):  # noqa: N801 (waf names a task class by the task'
         lib = generated.host.library(self.elfdce_key)
         assert lib is not None  # attach gives the feature only to libraries the host has
         objects = [n.abspath() for n in self.inputs]
-        text = glue_script(defined_names(objects), lib.exports, generated.completion)
-        self.outputs[0].write(text)
+        pairs = glue_pairs(defined_names(objects), lib.exports, generated.completion)
+        objcopy = Utils.to_list(self.env.OBJCOPY) or ["objcopy"]
+        for src, dst in zip(objects, self.outputs):
+            cmd = [*objcopy, *objcopy_glue_arguments(src, pairs), src, dst.abspath()]
+            if self.exec_command(cmd) != 0:
+                Logs.error(f"elfdce: adding the version glue to {src} failed: {' '.join(cmd)}")
+                return 1
         return 0
 
 
@@ -157,13 +162,14 @@ class elfdce_check(Task.Task):  # noqa: N801
 @TaskGen.feature("elfdce_glue")
 @TaskGen.after_method("apply_link")
 def elfdce_add_glue(self) -> None:
-    """Give the library's link its glue script and map as inputs, and check what it exports."""
+    """Link the library from its objects with the glue added, its map as an input, and check
+    what it exports."""
     link = self.link_task
     objects = [t.outputs[0] for t in self.compiled_tasks]
-    glue = self.path.find_or_declare(f"{ELFDCE_DIR}-{self.elfdce_key}-glue.ld")
-    task = self.create_task("elfdce_glue", objects, [glue])
+    glued = [o.change_ext(".elfdce.o") for o in objects]
+    task = self.create_task("elfdce_glue", objects, glued)
     task.elfdce_key = self.elfdce_key
-    link.inputs.append(glue)
+    link.inputs = [glued[objects.index(n)] if n in objects else n for n in link.inputs]
     link.set_run_after(task)
     version_map = self.path.find_or_declare(f"model/{self.elfdce_key}.version")
     link.dep_nodes.append(version_map)

@@ -15,10 +15,10 @@ from .model import (
     VersionNeed,
     VersionNeedAux,
 )
-from .reader import read_elf, read_elf_bytes, read_static_symbols
+from .reader import read_elf, read_elf_bytes, read_static_symbols, read_static_symbols_and_sections
 
 __all__ = [
     "Dynamic", "DynamicEntry", "ElfError", "ElfHeader", "ElfSymbols", "Relocation", "Section",
     "Segment", "Symbol", "SymbolVersion", "VersionDef", "VersionNeed", "VersionNeedAux",
-    "read_elf", "read_elf_bytes", "read_static_symbols",
+    "read_elf", "read_elf_bytes", "read_static_symbols", "read_static_symbols_and_sections",
 ]

@@ -196,6 +196,13 @@ def read_elf_bytes(data: bytes, path: str = "<bytes>", *, relocations: bool = Tr
 def read_static_symbols(path: str | os.PathLike[str]) -> tuple[Symbol, ...]:
     """The symbols of ``path``'s ``.symtab`` (SHT_SYMTAB, the link-time table a stripped file
     lacks), unversioned; empty when there is none. Raises `ElfError` like `read_elf`."""
+    return read_static_symbols_and_sections(path)[0]
+
+
+def read_static_symbols_and_sections(
+        path: str | os.PathLike[str]) -> tuple[tuple[Symbol, ...], tuple[Section, ...]]:
+    """`read_static_symbols`, with the file's section headers (a symbol's ``shndx`` indexes
+    them)."""
     f = _open(os.fsdecode(path))
     try:
         p = _Parser(f)
@@ -203,12 +210,13 @@ def read_static_symbols(path: str | os.PathLike[str]) -> tuple[Symbol, ...]:
         p.sections = p._sections(h)
         symtab = next((s for s in p.sections if s.type == C.SHT_SYMTAB), None)
         if symtab is None:
-            return ()
+            return (), tuple(p.sections)
         if symtab.entsize not in (0, p.lay.sym_size) or symtab.size % p.lay.sym_size:
             raise f.fail(f"{symtab.name}: entry size {symtab.entsize}, size {symtab.size:#x}")
         data = p._section_bytes(symtab, "symbol table")
         strtab = p._section_bytes(p._linked(symtab), "string table")
-        return p._build_symbols(data, len(data) // p.lay.sym_size, strtab, None, (), ())
+        symbols = p._build_symbols(data, len(data) // p.lay.sym_size, strtab, None, (), ())
+        return symbols, tuple(p.sections)
     except _BUGS as exc:
         raise f.fail(f"{INTERNAL_ERROR} ({type(exc).__name__}: {exc})") from None
     finally:

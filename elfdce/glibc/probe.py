@@ -74,7 +74,18 @@ def _link_stubs(report: HostReport, gcc: str, workdir: str) -> list[str]:
         if proc.returncode != 0:
             raise ProbeError(f"linking the {soname} stub failed: {proc.stderr.strip()[-400:]}")
         os.symlink(soname, os.path.join(stubs, soname.split(".so")[0] + ".so"))
-    return ["-nodefaultlibs", f"-L{stubs}", "-Wl,--no-as-needed", "-lc", "-ldl", "-lgcc"]
+    return ["-nodefaultlibs", f"-L{stubs}", "-Wl,--no-as-needed", "-lc", "-ldl",
+            *_start_file_helpers(gcc), "-lgcc"]
+
+
+def _start_file_helpers(gcc: str) -> list[str]:
+    """The compiler's own libc_nonshared.a, which its start files may need: before glibc 2.34,
+    Scrt1.o calls __libc_csu_init and __libc_csu_fini, defined there (libc.so, the linker
+    script that -lc normally finds, names it; the stubs replace that script)."""
+    proc = subprocess.run([gcc, "-print-file-name=libc_nonshared.a"], capture_output=True,
+                          text=True, timeout=60)
+    path = proc.stdout.strip()
+    return [path] if proc.returncode == 0 and os.path.isabs(path) and os.path.isfile(path) else []
 
 
 def _build(report: HostReport, workdir: str) -> dict[str, str]:
@@ -85,17 +96,18 @@ def _build(report: HostReport, workdir: str) -> dict[str, str]:
     libs = _link_stubs(report, gcc, workdir)
     out = {k: os.path.join(workdir, k) for k in ("pie", "loader", "vtable", "libvtable.so")}
     steps = [
-        [gcc, "-O1", "-fPIE", "-pie", "-rdynamic", "-o", out["pie"],
-         os.path.join(src, "programs", "answer.c"), *libs],
-        [gcc, "-O1", "-o", out["loader"], os.path.join(src, "probe", "dlopen_pie.c"), *libs],
-        [gcc, "-O1", "-o", out["vtable"], os.path.join(src, "probe", "foreign_vtable.c"), *libs],
-        [gcc, "-O1", "-shared", "-fPIC", "-DFOREIGN_VTABLE_LIB", "-o", out["libvtable.so"],
-         os.path.join(src, "probe", "foreign_vtable.c"), *libs],
+        ("pie", os.path.join(src, "programs", "answer.c"), ["-fPIE", "-pie", "-rdynamic"]),
+        ("loader", os.path.join(src, "probe", "dlopen_pie.c"), []),
+        ("vtable", os.path.join(src, "probe", "foreign_vtable.c"), []),
+        ("libvtable.so", os.path.join(src, "probe", "foreign_vtable.c"),
+         ["-shared", "-fPIC", "-DFOREIGN_VTABLE_LIB"]),
     ]
-    for cmd in steps:
+    for name, source, flags in steps:
+        cmd = [gcc, "-O1", *flags, "-o", out[name], source, *libs]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
         if proc.returncode != 0:
-            raise ProbeError(f"building {os.path.basename(cmd[-1])} failed: {proc.stderr.strip()}")
+            raise ProbeError(f"building the probe {name} from {os.path.basename(source)} failed: "
+                             f"{proc.stderr.strip()[-600:]}")
     return out
 
 

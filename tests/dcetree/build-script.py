@@ -25,6 +25,7 @@ def configure(conf):
 
     conf.load('compiler_c')
     conf.load('compiler_cxx')
+    conf.load('clang_compilation_database', tooldir=['waf-tools'])
     conf.check_cc(fragment='#include <stdlib.h>\nint main() {secure_getenv("test");}\n',
                   msg='Checking for glibc secure_getenv', define_name='HAVE_SECURE_GETENV',
                   mandatory=False)

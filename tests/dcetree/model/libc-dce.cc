@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <fcntl.h>
 #include <errno.h>
+#include <termio.h>
 
 typedef void (*func_t) (...);
 
