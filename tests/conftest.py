@@ -23,6 +23,32 @@ def _host_libc() -> Optional[str]:
 HOST_LIBC = _host_libc() or "/lib/x86_64-linux-gnu/libc.so.6"
 
 
+
+def _host_glibc() -> tuple[int, ...]:
+    """The running glibc's version, as glibc itself says (confstr), e.g. (2, 36)."""
+    text = os.confstr("CS_GNU_LIBC_VERSION") or "glibc 0.0"
+    return tuple(int(x) for x in text.split()[1].split(".")[:2])
+
+
+HOST_GLIBC = _host_glibc()
+# glibc 2.34 merged libpthread, librt and libdl into libc (the old sonames are stubs), and gave
+# their functions new default versions (pthread_create@@GLIBC_2.34)
+HOST_MERGED = HOST_GLIBC >= (2, 34)
+
+# the Debian packages scripts/test found this release without (it sets the variable)
+UNAVAILABLE_PACKAGES = frozenset(os.environ.get("ELFDCE_UNAVAILABLE_PACKAGES", "").split())
+
+
+def require_package(package: str, present: bool, what: str = "") -> None:
+    """Nothing when ``present``; else skip when this release has no ``package`` (scripts/test
+    found none to install), and fail otherwise: scripts/test installs it."""
+    if present:
+        return
+    if package in UNAVAILABLE_PACKAGES:
+        pytest.skip(f"{package}: this Debian release has no such package")
+    pytest.fail(f"{what or package} is needed (scripts/test installs {package})")
+
+
 def run_cli(*args: str, timeout: float = 300, **kwargs) -> subprocess.CompletedProcess:
     """``python -m elfdce ARGS`` in a subprocess: text output captured, with a timeout."""
     return subprocess.run([sys.executable, "-m", "elfdce", *args], capture_output=True,

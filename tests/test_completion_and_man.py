@@ -16,6 +16,7 @@ import elfdce.cli
 from elfdce.cli.exits import EXIT_STATUS
 from elfdce.cli import COMMANDS, build_parser
 from elfdce.cli.manpage import page
+from conftest import require_package
 
 
 def run_cli(*args: str, **kw) -> subprocess.CompletedProcess:
@@ -126,8 +127,7 @@ def test_zsh_accepts_the_script(tmp_path):
     for name in COMMANDS:
         assert re.search(rf"^\s*{re.escape(name)}:", text, re.M), name
     zsh = shutil.which("zsh")
-    if zsh is None:
-        pytest.skip("zsh is not installed: the script's syntax was not checked (zsh -n)")
+    require_package("zsh", zsh is not None, "zsh (the script's syntax check, zsh -n)")
     path = tmp_path / "_elfdce"
     path.write_bytes(proc.stdout)
     check = subprocess.run([zsh, "-n", str(path)], capture_output=True, text=True, timeout=60)

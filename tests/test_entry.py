@@ -9,7 +9,7 @@ import os
 import shutil
 
 import pytest
-from conftest import compile_c
+from conftest import compile_c, require_package
 
 import elfdce
 from elfdce.elf import ElfError
@@ -31,10 +31,9 @@ def test_x86_64_programs_built_here(tmp_path, flags):
     assert main_from_entry(elfdce.read_elf(prog)) == symtab.address
 
 
-@pytest.mark.skipif(CROSS is None, reason="no aarch64-linux-gnu-gcc: scripts/test installs "
-                    "gcc-aarch64-linux-gnu")
 @pytest.mark.parametrize("flags", FLAGS[:2], ids=" ".join)
 def test_aarch64_programs_built_here(tmp_path, flags):
+    require_package("gcc-aarch64-linux-gnu", CROSS is not None)
     prog = compile_c(tmp_path / "p", *flags, SOURCE, compiler=CROSS)
     symtab = find_main(prog)
     assert symtab.how == ".symtab"

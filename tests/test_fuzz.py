@@ -24,10 +24,15 @@ from elfdce.elf.reader import INTERNAL_ERROR
 from elfdce.emit.json import dumps, file_dict
 from elfdce.emit.readelf import format_readelf
 from elfdce.emit.table import format_table
+from conftest import require_package
 
 CROSS_BASES = ["arm-linux-gnueabihf", "i686-linux-gnu", "powerpc-linux-gnu", "s390x-linux-gnu",
                "mips64el-linux-gnuabi64", "powerpc64-linux-gnu"]
 N_BASES = 4 + len(CROSS_BASES)
+PACKAGE_OF = {"arm-linux-gnueabihf": "libc6-armhf-cross", "i686-linux-gnu": "libc6-i386-cross",
+              "powerpc-linux-gnu": "libc6-powerpc-cross", "s390x-linux-gnu": "libc6-s390x-cross",
+              "mips64el-linux-gnuabi64": "libc6-mips64el-cross",
+              "powerpc64-linux-gnu": "libc6-ppc64-cross"}
 FULL_CASES = 20_000
 INTERESTING = [0, 1, 2, 0x7F, 0x80, 0xFF, 0x100, 0x7FFF, 0x8000, 0xFFFF, 0x10000, 0x7FFFFFFF,
                0x80000000, 0xFFFFFFFF, 1 << 32, (1 << 63) - 1, 1 << 63, (1 << 64) - 1]
@@ -83,6 +88,10 @@ def _bases(versioned_lib: str, versioned_program: str) -> list[Base]:
 @pytest.fixture(scope="module")
 def bases(versioned_lib, versioned_program) -> list[Base]:
     found = _bases(versioned_lib, versioned_program)
+    if len(found) < N_BASES:
+        lacking = [t for t in CROSS_BASES if not glob.glob(f"/usr/{t}/lib/libdl.so.2")]
+        for triplet in lacking:
+            require_package(PACKAGE_OF[triplet], False)
     assert len(found) == N_BASES, "cross libcs missing: run scripts/test"
     return found
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from conftest import compile_c
+from conftest import compile_c, require_package
 from elfcorpus import cross_libc_files
 from elfpatch import Image
 
@@ -98,8 +98,7 @@ def test_s390x_dt_hash_has_64_bit_entries():
     # s390x libc has only DT_GNU_HASH: write a SysV hash header where .gnu.hash was, and point
     # the DT_GNU_HASH entry's tag at it as DT_HASH.
     path = "/usr/s390x-linux-gnu/lib/libc.so.6"
-    if not os.path.exists(path):
-        pytest.fail("libc6-s390x-cross is needed (scripts/test installs it)")
+    require_package("libc6-s390x-cross", os.path.exists(path))
     image = Image(open(path, "rb").read())
     count = len(image.info.symbols)
     gnu_hash = image.section(".gnu.hash")

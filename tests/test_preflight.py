@@ -8,7 +8,7 @@ import os
 import subprocess
 
 import pytest
-from conftest import compile_c, reference_file, run_cli
+from conftest import compile_c, reference_file, require_package, run_cli
 
 import elfdce
 from elfdce.exports import from_elf
@@ -160,9 +160,9 @@ def test_library_search_follows_the_loader(tmp_path, versioned_lib, versioned_pr
 
 @pytest.mark.parametrize("binary", ["/usr/bin/iperf", "/usr/bin/ping", "/bin/nc.openbsd"])
 def test_real_debian_programs_list_every_import(binary):
-    if not os.path.exists(binary):
-        pytest.fail(f"{binary} is needed (scripts/test installs iperf, iputils-ping, "
-                    "netcat-openbsd)")
+    package = {"/usr/bin/iperf": "iperf", "/usr/bin/ping": "iputils-ping",
+               "/bin/nc.openbsd": "netcat-openbsd"}[binary]
+    require_package(package, os.path.exists(binary), binary)
     proc = elfdce_cli("preflight", "--json", "--policy", DCE_112, binary)
     assert proc.returncode in (0, 1), proc.stderr
     report = json.loads(proc.stdout)
@@ -331,8 +331,7 @@ def test_preflight_json_follows_its_schema(tmp_path):
 
 def test_preflight_in_a_sysroot():
     root = "/usr/aarch64-linux-gnu"
-    if not os.path.isdir(root):
-        pytest.fail("libc6-arm64-cross is needed (scripts/test installs it)")
+    require_package("libc6-arm64-cross", os.path.isdir(root))
     proc = elfdce_cli("preflight", "--json", "--sysroot", root, f"{root}/lib/libm.so.6")
     report = json.loads(proc.stdout)
     assert report["pie"] == "dso" and proc.returncode == 1  # a library is not a program
@@ -363,8 +362,7 @@ def test_origin_in_dt_needed_is_expanded(tmp_path, gcc):
 def test_a_program_for_another_machine_is_one_line(tmp_path):
     other = next((p for p in ("/usr/aarch64-linux-gnu/lib/libc.so.6",
                               "/usr/s390x-linux-gnu/lib/libc.so.6") if os.path.exists(p)), None)
-    if other is None:
-        pytest.fail("a cross libc is needed (scripts/test installs them)")
+    require_package("libc6-arm64-cross", other is not None, "a cross libc")
     proc = elfdce_cli("preflight", other)
     assert proc.returncode == 2 and proc.stdout == ""
     assert len(proc.stderr.splitlines()) == 1 and "give --sysroot" in proc.stderr

@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import HOST_LIBC, ROOT, compile_c
+from conftest import HOST_LIBC, ROOT, compile_c, require_package
 from readelf_oracle import readelf_dyn_syms
 
 from elfdce.elf import read_elf, read_static_symbols
@@ -344,8 +344,7 @@ def test_aarch64_shim_builds_and_matches_the_aarch64_libc(tmp_path):
 
     from elfdce.shim.build import cross_compiler
 
-    if cross_compiler("aarch64") is None:
-        pytest.fail("aarch64-linux-gnu-gcc is needed (scripts/test installs gcc-aarch64-linux-gnu)")
+    require_package("gcc-aarch64-linux-gnu", cross_compiler("aarch64") is not None)
     libc = os.path.join(AARCH64_ROOT, "lib", "libc.so.6")
     policy = complete_policy(load_policy(None), host_libraries(AARCH64_ROOT))
     built = build_shim("libc", policy, str(tmp_path / "libc-ns3.so"), sysroot=AARCH64_ROOT)

@@ -14,7 +14,7 @@ import time
 
 import jsonschema
 import pytest
-from conftest import HOST_LIBC, ROOT, host_suite, run_cli
+from conftest import HOST_LIBC, ROOT, host_suite, require_package, run_cli
 
 import elfdce
 from elfdce.glibc.libs import locate
@@ -100,8 +100,7 @@ def strace_regions(text: str) -> dict[str, set[str]]:
 @pytest.fixture(scope="module")
 def traced(tmp_path_factory, gcc, host_libc):
     """(regions, the program) of csrc/programs/syscall_cases.c under strace."""
-    if shutil.which("strace") is None:
-        pytest.fail("strace is needed for the ground truth (scripts/test installs it)")
+    require_package("strace", shutil.which("strace") is not None, "strace (the ground truth)")
     if elfdce.scan(host_libc).header.machine_name != elfdce.scan("/bin/true").header.machine_name:
         pytest.skip("the host libc is not this machine's")
     work = tmp_path_factory.mktemp("strace")

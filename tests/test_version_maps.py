@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import compile_c
+from conftest import compile_c, require_package
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -168,8 +168,8 @@ def test_old_libpthread_program_loads_against_exact_stub_and_libc(tmp_path, pthr
 
 @pytest.mark.parametrize("linker", ["bfd", "lld"])
 def test_exact_maps_reproduce_the_five_host_libraries(tmp_path, linker):
-    if linker == "lld" and shutil.which("ld.lld") is None:
-        pytest.fail("ld.lld is needed (scripts/test installs Debian's lld)")
+    if linker == "lld":
+        require_package("lld", shutil.which("ld.lld") is not None, "ld.lld")
     for lib in FIVE:
         vmap = build_map(host(lib.key), prefix=read_prefix(lib))
         out = link_stub(str(tmp_path / lib.soname), vmap.exports, vmap.script, linker)

@@ -52,7 +52,7 @@ def build(bld):
                          cxxflags=extra_cflags_root + wl_end_group,
                          lib=['dl', 'pthread'])
     bld.program(source='programs/simulator.cc', target='bin/simulator', use='lib/ns3-dce',
-                includes=['model'], lib=['dl'], linkflags=['-Wl,-rpath,$ORIGIN/../lib'])
+                includes=['model'], lib=['dl', 'pthread'], linkflags=['-Wl,-rpath,$ORIGIN/../lib'])
 
     bld.add_group('dce_version_files')
 
