@@ -133,19 +133,76 @@ def apply_edits(rel: str, text: str, path: str, left_out: list[str] | None = Non
     return text
 
 
+def elfdce_identity() -> dict[str, str]:
+    """This elfdce: its version, where it is (the directory holding the package) and a digest
+    of its code, as recorded in the manifest by each prepare."""
+    import hashlib
+
+    from .. import __version__
+
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    h = hashlib.sha256()
+    for d, dirs, files in sorted(os.walk(package)):
+        dirs[:] = sorted(x for x in dirs if x != "__pycache__")
+        for name in sorted(files):
+            if name.endswith((".py", ".c", ".h", ".s", ".json", ".version", ".tsv")):
+                path = os.path.join(d, name)
+                h.update(os.path.relpath(path, package).encode() + b"\0")
+                h.update(_read(path))
+    return {"version": __version__, "path": os.path.dirname(package),
+            "digest": h.hexdigest()[:12]}
+
+
+def describe_identity(who: dict[str, str]) -> str:
+    """``elfdce 0.1.0 (code 3f2a…) at /path``."""
+    return f"elfdce {who.get('version', '?')} (code {who.get('digest', '?')}) at {who.get('path', '?')}"
+
+
 def loader_source() -> str:
-    """``elfdce_dce/__init__.py``: what the prepared wscript imports; finds elfdce."""
-    here = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    """``elfdce_dce/__init__.py``: what the prepared wscript imports; finds elfdce the way a
+    user expects after recreating a venv or upgrading elfdce: the interpreter running waf, then
+    the interpreter of the ``elfdce`` on PATH, then where elfdce was at the last prepare (in
+    manifest.json). The same for every installation of one elfdce version."""
+    from .. import __version__
+
     return (
         f'"""Written by {MARK}: the glibc-specific steps of DCE\'s build, done by elfdce."""\n'
-        "import sys\n\n"
-        f"ELFDCE_PATH = {here!r}  # where elfdce was when the tree was prepared\n"
+        "import json\nimport os\nimport shutil\nimport subprocess\nimport sys\n\n"
+        f"ELFDCE_VERSION = {__version__!r}  # the elfdce that wrote this file\n\n\n"
+        "def _elfdce_dirs():\n"
+        "    script = shutil.which('elfdce')\n"
+        "    if script:\n"
+        "        try:\n"
+        "            with open(script, 'rb') as f:\n"
+        "                first = f.readline().decode(errors='replace')\n"
+        "            if first.startswith('#!'):\n"
+        "                ask = 'import elfdce, os; print(os.path.dirname(os.path.dirname(elfdce.__file__)))'\n"
+        "                got = subprocess.run([first[2:].split()[0], '-c', ask], capture_output=True,\n"
+        "                                     text=True, timeout=60)\n"
+        "                if got.returncode == 0 and got.stdout.strip():\n"
+        "                    yield got.stdout.strip()\n"
+        "        except (OSError, IndexError, subprocess.SubprocessError):\n"
+        "            pass\n"
+        "    try:\n"
+        "        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), 'manifest.json')) as f:\n"
+        "            yield json.load(f)['prepared_by']['path']\n"
+        "    except (OSError, ValueError, KeyError, TypeError):\n"
+        "        pass\n\n\n"
         "try:\n"
         "    import elfdce.dce.waf\n"
         "except ImportError:\n"
-        "    sys.path.insert(0, ELFDCE_PATH)\n"
-        "    import elfdce.dce.waf\n"
-        "from elfdce.dce.waf import attach, configure, sysroot_flags, version_rule  # noqa: F401\n"
+        "    for _dir in _elfdce_dirs():\n"
+        "        sys.path.insert(0, _dir)\n"
+        "        try:\n"
+        "            import elfdce.dce.waf\n"
+        "            break\n"
+        "        except ImportError:\n"
+        "            sys.path.remove(_dir)\n"
+        "    else:\n"
+        "        raise ImportError('elfdce is not importable by this Python, nor by the `elfdce` on PATH, '\n"
+        "                          'nor where the last `elfdce dce prepare` ran (elfdce_dce/manifest.json): '\n"
+        "                          'install elfdce, or run waf with the Python that has it')\n"
+        "from elfdce.dce.waf import attach, configure, sysroot_flags, version_rule  # noqa: E402,F401\n"
     )
 
 
@@ -250,9 +307,9 @@ def apply(p: Plan) -> list[str]:
         edited = sorted(set(manifest["edited"]) | set(p.unbacked))
         if not p.prepared:
             write_atomic(os.path.join(p.tree.elfdce_dir, "__init__.py"), p.loader)
-        write_atomic(manifest_path, (json.dumps({"schema_version": 1, "edited": edited,
-                                                 "modes": modes}, indent=1, sort_keys=True)
-                                     + "\n").encode())
+        _write_manifest(manifest_path, {"edited": edited, "modes": modes})
+    elif _read_manifest(manifest_path).get("prepared_by") != elfdce_identity():
+        _write_manifest(manifest_path, _read_manifest(manifest_path))
     if _read(os.path.join(p.tree.elfdce_dir, "__init__.py")) != p.loader:
         write_atomic(os.path.join(p.tree.elfdce_dir, "__init__.py"), p.loader)
     changed = []
@@ -264,16 +321,27 @@ def apply(p: Plan) -> list[str]:
     return changed
 
 
+def _write_manifest(path: str, manifest: dict) -> None:
+    """The manifest with ``manifest``'s edited files and modes, and this elfdce as the one that
+    prepared the tree (where the tree's loader looks last)."""
+    doc = {"schema_version": 1, "edited": manifest["edited"], "modes": manifest["modes"],
+           "prepared_by": elfdce_identity()}
+    write_atomic(path, (json.dumps(doc, indent=1, sort_keys=True) + "\n").encode())
+
+
 def _read_manifest(path: str) -> dict:
-    """The manifest's edited files and their modes; TreeError when it cannot be read."""
+    """The manifest's edited files, their modes and the elfdce that prepared the tree (None
+    for a tree an elfdce before this record prepared); TreeError when it cannot be read."""
     try:
         with open(path, encoding="utf-8") as f:
             manifest = json.load(f)
         edited = [str(r) for r in manifest["edited"]]
         modes = {str(k): int(v) for k, v in manifest.get("modes", {}).items()}
-    except (OSError, ValueError, KeyError, TypeError) as err:
+        who = manifest.get("prepared_by")
+        prepared_by = {str(k): str(v) for k, v in who.items()} if isinstance(who, dict) else None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
         raise TreeError(f"{path}: unreadable ({err})") from None
-    return {"edited": edited, "modes": modes}
+    return {"edited": edited, "modes": modes, "prepared_by": prepared_by}
 
 
 def undo(root: str) -> list[str]:
@@ -307,4 +375,15 @@ def check_edits(p: Plan) -> list[str]:
             out.append(f"{rel}: differs from what prepare writes")
     if _read(os.path.join(p.tree.elfdce_dir, "__init__.py")) != p.loader:
         out.append(f"{ELFDCE_DIR}/__init__.py: differs from what prepare writes")
+    if out:
+        before = _read_manifest(os.path.join(p.tree.elfdce_dir, MANIFEST))["prepared_by"]
+        now = elfdce_identity()
+        if before is None:
+            out.append(f"prepared by an elfdce older than its record; this is "
+                       f"{describe_identity(now)}: run prepare again")
+        elif before != now:
+            out.append(f"prepared by {describe_identity(before)}; this is "
+                       f"{describe_identity(now)}: run prepare again")
+        else:
+            out.append("changed since this elfdce prepared it (a hand edit?): run prepare again")
     return out

@@ -1,0 +1,128 @@
+"""A prepared DCE tree a user lives with: it finds elfdce after the venv that prepared it is gone
+(the interpreter running waf, then the `elfdce` on PATH, then the recorded path), and `--check`
+says why a tree differs when another elfdce prepared it."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+from conftest import ROOT, run_cli
+from test_dce_prepare import copy_fixture
+
+import elfdce
+
+
+def _other_installation(dest, edit: tuple[str, str] | None = None) -> str:
+    """A copy of this elfdce elsewhere (as a recreated venv or an upgrade holds it), with one
+    text replaced in dce/prepare.py when ``edit`` is given; the directory to put on sys.path."""
+    package = os.path.dirname(elfdce.__file__)
+    shutil.copytree(package, os.path.join(dest, "elfdce"),
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    for data in ("csrc", "versions"):  # where an editable install keeps its data
+        if os.path.isdir(os.path.join(ROOT, data)):
+            shutil.copytree(os.path.join(ROOT, data), os.path.join(dest, data))
+    if edit:
+        path = os.path.join(dest, "elfdce", "dce", "prepare.py")
+        with open(path) as f:
+            text = f.read()
+        assert edit[0] in text
+        with open(path, "w") as f:
+            f.write(text.replace(edit[0], edit[1]))
+    return str(dest)
+
+
+def _cli_from(where: str, *args: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=where)
+    return subprocess.run([sys.executable, "-m", "elfdce", *args], capture_output=True, text=True,
+                          timeout=300, env=env, cwd=where)
+
+
+def test_check_from_another_installation_says_who_prepared_the_tree(tmp_path):
+    tree = copy_fixture(str(tmp_path / "dce"))
+    assert run_cli("dce", "prepare", tree).returncode == 0
+    with open(os.path.join(tree, "elfdce_dce", "manifest.json")) as f:
+        recorded = json.load(f)["prepared_by"]
+    assert recorded["path"] == os.path.dirname(os.path.dirname(elfdce.__file__))
+
+    # the same code elsewhere (a recreated venv): the tree is what it would write
+    same = _other_installation(tmp_path / "same")
+    r = _cli_from(same, "dce", "prepare", "--check", tree)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+    # an elfdce whose edit differs (an upgrade): --check and --dry-run agree, with the reason
+    newer = _other_installation(tmp_path / "newer", ("DCE's glibc-specific build steps",
+                                                     "DCE's glibc-specific build steps, v2"))
+    r = _cli_from(newer, "dce", "prepare", "--check", tree)
+    assert r.returncode == 1
+    assert "wscript: differs from what prepare writes" in r.stdout + r.stderr
+    why = [ln for ln in (r.stdout + r.stderr).splitlines() if "prepared by elfdce" in ln]
+    assert why and f"at {recorded['path']};" in why[0] and f"at {newer}: run prepare again" in why[0]
+    assert recorded["digest"] in why[0]
+    dry = _cli_from(newer, "dce", "prepare", "--dry-run", tree)
+    assert dry.returncode == 0 and "+import elfdce_dce  # elfdce dce prepare: DCE's glibc-specific " \
+        "build steps, v2" in dry.stdout
+    # preparing again from there records the new installation, and --check is satisfied
+    assert _cli_from(newer, "dce", "prepare", tree).returncode == 0
+    assert _cli_from(newer, "dce", "prepare", "--check", tree).returncode == 0
+    with open(os.path.join(tree, "elfdce_dce", "manifest.json")) as f:
+        assert json.load(f)["prepared_by"]["path"] == newer
+
+
+def _import_loader(tree: str, path_dirs: list[str]) -> subprocess.CompletedProcess:
+    """Import the tree's elfdce_dce as waf does, under an interpreter that cannot import elfdce
+    itself (-S: no site-packages; -I: no PYTHONPATH, no cwd), with PATH set to ``path_dirs``
+    (waflib's directory given, as waf gives it)."""
+    import waflib  # waf runs with its own waflib importable; elfdce's waf steps use it
+
+    waf_dir = os.path.dirname(os.path.dirname(waflib.__file__))
+    code = (f"import sys; sys.path[:0] = [{tree!r}, {waf_dir!r}]; import elfdce_dce, elfdce; "
+            "print(elfdce.__file__)")
+    env = {"PATH": os.pathsep.join(path_dirs), "HOME": os.environ.get("HOME", "/")}
+    return subprocess.run([sys.executable, "-I", "-S", "-c", code], capture_output=True,
+                          text=True, timeout=120, env=env)
+
+
+def test_the_loader_finds_elfdce_on_path_then_where_it_was(tmp_path):
+    probe = subprocess.run([sys.executable, "-I", "-S", "-c", "import elfdce"],
+                           capture_output=True, text=True, timeout=60)
+    if probe.returncode == 0:
+        import pytest
+        pytest.skip("elfdce is importable without site-packages here: nothing to find")
+    tree = copy_fixture(str(tmp_path / "dce"))
+    assert run_cli("dce", "prepare", tree).returncode == 0
+    manifest = os.path.join(tree, "elfdce_dce", "manifest.json")
+    here = os.path.dirname(os.path.dirname(elfdce.__file__))
+
+    # the venv that prepared the tree is gone from the record: the `elfdce` on PATH is asked
+    with open(manifest) as f:
+        doc = json.load(f)
+    doc["prepared_by"]["path"] = str(tmp_path / "gone")
+    with open(manifest, "w") as f:
+        json.dump(doc, f)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    script = bin_dir / "elfdce"
+    script.write_text(f"#!{sys.executable}\nimport elfdce.cli, sys\nsys.exit(elfdce.cli.main())\n")
+    script.chmod(0o755)
+    r = _import_loader(tree, [str(bin_dir), "/usr/bin", "/bin"])
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip().startswith(here)
+
+    # no elfdce on PATH: the recorded path
+    doc["prepared_by"]["path"] = here
+    with open(manifest, "w") as f:
+        json.dump(doc, f)
+    r = _import_loader(tree, ["/nonexistent"])
+    assert r.returncode == 0, r.stderr
+
+    # neither: one clear error
+    doc["prepared_by"]["path"] = str(tmp_path / "gone")
+    with open(manifest, "w") as f:
+        json.dump(doc, f)
+    r = _import_loader(tree, ["/nonexistent"])
+    assert r.returncode != 0 and "elfdce is not importable by this Python, nor by the `elfdce` " \
+        "on PATH" in r.stderr
