@@ -126,3 +126,41 @@ def test_the_loader_finds_elfdce_on_path_then_where_it_was(tmp_path):
     r = _import_loader(tree, ["/nonexistent"])
     assert r.returncode != 0 and "elfdce is not importable by this Python, nor by the `elfdce` " \
         "on PATH" in r.stderr
+
+
+def test_a_no_op_build_does_nothing_and_a_touched_source_reruns_its_steps(tmp_path):
+    from test_dce_prepare import waf
+
+    tree = copy_fixture(str(tmp_path / "dce"))
+    assert run_cli("dce", "prepare", tree).returncode == 0
+    for step in ("configure", "build"):
+        r = waf(tree, step)
+        assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    assert "elfdce: libc-ns3.so: exports" in r.stdout  # the checks ran after the first links
+    key = os.path.join(tree, "elfdce_dce", "gen", "key.json")
+    with open(key) as f:
+        made = json.load(f)
+    assert set(made["libraries"]) >= {"libc", "libm"} and "model/libc.cc" in made["sources"]
+
+    # nothing changed: no step runs, elfdce says nothing, the generated set is not touched
+    stamp = os.stat(key).st_mtime_ns
+    r = waf(tree, "build")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "elfdce" not in r.stdout + r.stderr
+    assert not [ln for ln in r.stdout.splitlines() if ln.startswith("[")], r.stdout
+    assert os.stat(key).st_mtime_ns == stamp
+
+    # a DCE source changed: generated again, its objects rebuilt, relinked, checked (a comment
+    # alone recompiles, and stops there: the objects are the same)
+    libc_cc = os.path.join(tree, "model", "libc.cc")
+    with open(libc_cc, "a") as f:
+        f.write('\nextern "C" int elfdce_test_added (void) { return 1; }\n')
+    r = waf(tree, "build")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "Compiling model/libc.cc" in r.stdout and "elfdce: libc-ns3.so: exports" in r.stdout, \
+        r.stdout
+    with open(key) as f:
+        assert json.load(f)["sources"]["model/libc.cc"] != made["sources"]["model/libc.cc"]
+    # and quiet again
+    r = waf(tree, "build")
+    assert r.returncode == 0 and "elfdce" not in r.stdout + r.stderr

@@ -49,7 +49,7 @@ EDITS = (
          f"{{indent}}extra_cflags_root = elfdce_dce.sysroot_flags(bld, extra_cflags_root)  # {MARK}"),
     Edit("wscript", "the rule running dcemakeversion",
          r"^([ \t]*)rule\s*=\s*'\$\{SRC\[0\]\.abspath\(\)\}[^\n]*\)[ \t]*$", "replace",
-         f"{{indent}}rule=elfdce_dce.version_rule, always=True)  # {MARK}: maps from the host"),
+         f"{{indent}}rule=elfdce_dce.version_rule)  # {MARK}: maps from the host"),
     Edit("wscript", "the libdl-ns3 library (`-soname=libdl.so.2`)",
          r"^([ \t]*)bld\.shlib\((?:(?!\n[ \t]*bld\.)[\s\S])*?-soname=libdl\.so\.2[^\n]*$", "after",
          f"{{indent}}elfdce_dce.attach(bld)  # {MARK}: the host's other pairs, glue, checks"),

@@ -13,12 +13,13 @@ build, done from the host's libraries at every build, so a glibc upgrade is pick
 
 from __future__ import annotations
 
+import json
 import os
 
 from waflib import Logs, Task, TaskGen, Utils  # type: ignore[import-untyped,import-not-found,unused-ignore]
 
 from ..elf import read_elf
-from ..fsutil import write_if_changed
+from ..fsutil import holds, write_if_changed
 from ..versionmaps import build_map
 from .generate import Generated, generate, write_generated
 from .glue import check_exports, defined_names, glue_pairs, objcopy_glue_arguments
@@ -79,26 +80,93 @@ def _library_key(tg) -> str | None:
     return None
 
 
+KEY = "key.json"  # what the generated set was made from (gen/key.json)
+_EXPECTED = ("inputs.json", "libc-ns3-host.h", "simulator.h", "simulator.cc", "trampolines.h")
+
+
+def _file_identity(path: str) -> list:
+    """A file by identity: its path, size, mtime and (for an ELF file) build-id."""
+    from ..elf import ElfError
+    from ..elf.image import Image, build_id
+
+    st = os.stat(path)
+    try:
+        bid = build_id(Image(read_elf(path, relocations=False)))
+    except (ElfError, OSError):
+        bid = None
+    return [os.path.realpath(path), st.st_size, st.st_mtime_ns, bid]
+
+
+def generation_key(tree, cxx: list[str], flags: list[str], sysroot: str | None) -> dict:
+    """What the generated host files depend on: the host libraries by identity, DCE's model
+    sources and wscript (size and mtime), the compiler and flags, and elfdce's own code."""
+    from ..glibc.libs import locate
+    from .prepare import elfdce_identity
+
+    libraries = {loc.library.key: _file_identity(loc.path) for loc in locate(sysroot)}
+    sources = {}
+    for d, dirs, files in os.walk(tree.model):
+        dirs.sort()
+        for name in sorted(files):
+            path = os.path.join(d, name)
+            st = os.stat(path)
+            sources[os.path.relpath(path, tree.root)] = [st.st_size, st.st_mtime_ns]
+    st = os.stat(tree.wscript)
+    sources["wscript"] = [st.st_size, st.st_mtime_ns]
+    return {"libraries": libraries, "sources": sources, "cxx": cxx, "flags": flags,
+            "sysroot": sysroot, "elfdce": elfdce_identity()["digest"]}
+
+
+def _generated() -> Generated:
+    """The generated set of this build: made now when attach found it up to date on disk
+    (a glue or check step that runs needs the completion and the host's exports)."""
+    if "generated" not in _STATE:
+        tree, cxx, flags, sysroot = _LAZY["args"]
+        _STATE["generated"] = generate(tree, cxx, flags, sysroot=sysroot)
+    return _STATE["generated"]
+
+
+_LAZY: dict[str, tuple] = {}
+
+
 def attach(bld) -> None:
-    """Generate the host files and wire them into the five libraries and libns3-dce."""
+    """Generate the host files (only when what they depend on changed, `generation_key`) and
+    wire them into the five libraries and libns3-dce."""
     tree = open_tree(bld.path.abspath())
     env = bld.env
     flags = list(env.CXXFLAGS) + [f"-D{d}" for d in env.DEFINES]
-    generated = generate(tree, list(env.CXX), flags, sysroot=_sysroot(env))
-    changed = write_generated(tree, generated)
-    if changed:
-        Logs.info("elfdce: regenerated %s" % ", ".join(changed))
-    _STATE["generated"] = generated
+    cxx, sysroot = list(env.CXX), _sysroot(env)
+    key = json.dumps(generation_key(tree, cxx, flags, sysroot), indent=1, sort_keys=True) + "\n"
+    gen_dir = os.path.join(tree.elfdce_dir, "gen")
+    _LAZY["args"] = (tree, cxx, flags, sysroot)
+    _STATE.pop("generated", None)
+    up_to_date = (holds(os.path.join(gen_dir, KEY), key.encode())
+                  and all(os.path.isfile(os.path.join(gen_dir, n)) for n in _EXPECTED))
+    if not up_to_date:
+        generated = generate(tree, cxx, flags, sysroot=sysroot)
+        generated = generated._replace(files={**generated.files, KEY: key.encode()})
+        changed = write_generated(tree, generated)
+        if changed:
+            Logs.info("elfdce: regenerated %s" % ", ".join(changed))
+        _STATE["generated"] = generated
+    env.ELFDCE_CODE = json.loads(key)["elfdce"]  # in the glue and check steps' signatures
     gen = f"{ELFDCE_DIR}/gen"
+    key_node = bld.path.find_node(f"{gen}/{KEY}")
+    present = {loc.library.key for loc in _located(sysroot)}
     for group in bld.groups:
         for tg in group:
+            if getattr(tg, "rule", None) is version_rule:
+                # the maps are the host's: made again when the host files are
+                tg.dep_nodes = Utils.to_list(getattr(tg, "dep_nodes", [])) + [key_node]
+                tg.vars = Utils.to_list(getattr(tg, "vars", [])) + ["ELFDCE_CODE"]
+                continue
             if not hasattr(tg, "target"):
                 continue
-            key = _library_key(tg)
-            if key is not None and generated.host.library(key) is not None:
-                tg.source = Utils.to_list(tg.source) + [f"{gen}/data-{key}.cc"]
+            key_name = _library_key(tg)
+            if key_name is not None and key_name in present:
+                tg.source = Utils.to_list(tg.source) + [f"{gen}/data-{key_name}.cc"]
                 tg.features = Utils.to_list(tg.features) + ["elfdce_glue"]
-                tg.elfdce_key = key
+                tg.elfdce_key = key_name
             elif os.path.basename(str(tg.target)) == "ns3-dce":
                 tg.source = Utils.to_list(tg.source) + [f"{gen}/simulator.cc"]
                 header_node = bld.path.find_node(f"{gen}/simulator.h")
@@ -114,13 +182,20 @@ def attach(bld) -> None:
                 tg.lib = Utils.to_list(getattr(tg, "lib", [])) + ["m", "rt", "pthread", "dl"]
 
 
+def _located(sysroot: str | None):
+    from ..glibc.libs import locate
+
+    return locate(sysroot)
+
+
 class elfdce_glue(Task.Task):  # noqa: N801 (waf names a task class by the task's name)
     """Copy one library's compiled objects with its glue symbols added (`glue.glue_pairs`)."""
 
     color = "BLUE"
+    vars = ["ELFDCE_CODE"]  # another elfdce may glue otherwise
 
     def run(self) -> int:
-        generated = _STATE["generated"]
+        generated = _generated()
         lib = generated.host.library(self.elfdce_key)
         assert lib is not None  # attach gives the feature only to libraries the host has
         objects = [n.abspath() for n in self.inputs]
@@ -138,10 +213,10 @@ class elfdce_check(Task.Task):  # noqa: N801
     """Check a linked library's exports against the host's (the build fails on a mismatch)."""
 
     color = "BLUE"
-    always_run = True
+    vars = ["ELFDCE_CODE"]  # runs when the library was relinked, or another elfdce checks
 
     def run(self) -> int:
-        generated = _STATE["generated"]
+        generated = _generated()
         lib = generated.host.library(self.elfdce_key)
         assert lib is not None
         built = self.inputs[0].abspath()
