@@ -164,3 +164,21 @@ def test_a_no_op_build_does_nothing_and_a_touched_source_reruns_its_steps(tmp_pa
     # and quiet again
     r = waf(tree, "build")
     assert r.returncode == 0 and "elfdce" not in r.stdout + r.stderr
+
+
+def test_an_ns3_prefix_with_pkgconfig_only_under_lib64_is_found_and_an_empty_one_refused(tmp_path):
+    import pytest
+
+    from elfdce.dce.waf import ns3_version_in_lib64
+
+    prefix = tmp_path / "ns3"
+    (prefix / "lib64" / "pkgconfig").mkdir(parents=True)
+    with pytest.raises(ValueError, match=r"no ns-3 core module .* under .*/lib/pkgconfig or "
+                                         r".*/lib64/pkgconfig"):
+        ns3_version_in_lib64(str(prefix))
+    for module in ("core", "network"):
+        (prefix / "lib64" / "pkgconfig" / f"libns3.35-{module}-debug.pc").write_text("")
+    assert ns3_version_in_lib64(str(prefix)) == "ns3.35"
+    # with the lib -> lib64 link (or ns-3 installing into lib), DCE's own lookup is left alone
+    (prefix / "lib").symlink_to("lib64")
+    assert ns3_version_in_lib64(str(prefix)) is None

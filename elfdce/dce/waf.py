@@ -35,9 +35,44 @@ def _sysroot(env) -> str | None:
     return None if not root or os.path.abspath(root) == HOST_GLIBC else root
 
 
+def ns3_version_in_lib64(prefix: str) -> str | None:
+    """The ns-3 version (``ns3.35``) of an installation under ``prefix`` whose pkg-config files
+    are only in ``lib64/pkgconfig`` (where ns-3.35's waf installs them here), else None; raises
+    ValueError when neither ``lib/pkgconfig`` nor ``lib64/pkgconfig`` has ns-3's core module."""
+    import glob
+    import re
+
+    def cores(lib: str) -> list[str]:
+        return sorted(glob.glob(os.path.join(prefix, lib, "pkgconfig", "libns3*-core-*.pc")))
+
+    if cores("lib"):
+        return None  # DCE's own lookup finds them
+    found = cores("lib64")
+    if not found:
+        raise ValueError(f"--with-ns3={prefix}: no ns-3 core module (libns3*-core-*.pc) under "
+                         f"{prefix}/lib/pkgconfig or {prefix}/lib64/pkgconfig: is ns-3 installed "
+                         "there (./waf install in ns-3)?")
+    # DCE's ns3waf reads the version from the name as this, and looks only in lib/pkgconfig
+    m = re.search(r"(ns[0-9][.\-][dev0-9.]+)", os.path.basename(found[0]))
+    return m.group(0).rstrip("-") if m else None
+
+
 def configure(conf) -> None:
     """Before DCE reads ``--with-glibc``: default it to the host's glibc, and check that elfdce
-    can read the host's libraries."""
+    can read the host's libraries. An ns-3 installed with its pkg-config files only under
+    ``lib64`` is found there (DCE's configure looked only in ``lib`` and still finished
+    "successfully"), one with none fails here, naming both directories."""
+    prefix = getattr(conf.options, "with_ns3", None)
+    if prefix and os.path.isdir(prefix):
+        try:
+            version = ns3_version_in_lib64(os.path.abspath(prefix))
+        except ValueError as err:
+            conf.fatal(str(err))
+        if version is not None:
+            conf.env.NS3_VERSION = version  # DCE's ns3waf then skips its lib/ glob; its
+            # PKG_CONFIG_PATH already names lib64/pkgconfig
+            conf.msg("Checking ns-3's pkg-config files (elfdce)",
+                     f"{version} in {os.path.abspath(prefix)}/lib64/pkgconfig")
     if not conf.options.with_glibc:
         conf.options.with_glibc = HOST_GLIBC
         host = load_host(None)
