@@ -500,3 +500,54 @@ def test_direct_footprints_name_what_a_function_does_itself(host_libc):
     for name in ("clock_nanosleep", "posix_spawn", "snprintf", "getaddrinfo"):
         fp = lib.lookup(name)
         assert set(fp.direct) <= set(fp.syscalls), name
+
+
+# --- the data-flow terminates -------------------------------------------------------------------
+
+# A jump target spilled to a stack slot that a loop then increments (bullseye's aarch64
+# __vfscanf_internal reuses the slot as a buffer pointer): the values of the slot are the
+# target moved by 1, 2, 3 …, a chain without end that the fixpoint must cut.
+_MOVING_TARGET = {
+    # adr x1, .; ldrb w0, [x1, w2, uxtw]; adr x3, 0x102c; add x0, x3, w0, sxtb #2;
+    # str x0, [sp, #16]; loop: ldr x0, [sp, #16]; add x1, x0, #1; str x1, [sp, #16];
+    # mov x8, #0x3f; svc #0; cbnz w4, loop; ret
+    "aarch64": ("0100001020486238230100106088208be00b00f9e00b40f901040091e10b00f9e80780d2"
+                "010000d464ffff35c0035fd6", 63),
+    # lea rax, [rip + table]; movsxd rdx, dword ptr [rax + rcx*4]; add rdx, rax;
+    # mov [rsp - 8], rdx; loop: mov rax, [rsp - 8]; lea rdx, [rax + 1]; mov [rsp - 8], rdx;
+    # mov eax, 0x27; syscall; test esi, esi; jne loop; ret; table: .long 0
+    "x86_64": ("488d0526000000486314884801c248895424f8488b4424f8488d500148895424f8b8270000"
+               "000f0585f675e7c300000000", 0x27),
+}
+
+
+@pytest.mark.parametrize("arch", sorted(_MOVING_TARGET))
+def test_the_data_flow_terminates_on_a_moving_jump_target(arch):
+    import signal
+
+    from elfdce.syscalls import flow
+
+    code, number = _MOVING_TARGET[arch]
+    raw = bytes.fromhex(code)
+    start = 0x1000
+    insns = list(footprint._engine(arch).disasm_lite(raw, start))
+    if arch == "x86_64":
+        insns = insns[:-1]  # (the table)
+
+    def too_long(*_):
+        raise TimeoutError("the data-flow did not reach its fixpoint")
+
+    old = signal.signal(signal.SIGALRM, too_long)
+    signal.setitimer(signal.ITIMER_REAL, 20)
+    try:
+        t = time.time()
+        result = flow.analyse(flow.semantics_for(arch), insns, start, start + len(raw),
+                              read=lambda a, n: raw[a - start : a - start + n]
+                              if start <= a < start + len(raw) else None)
+        took = time.time() - t
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+    assert took < 2
+    # what does not move keeps its value
+    assert [v for _, v in result.syscalls] == [frozenset({number})]

@@ -32,9 +32,14 @@ call or jump the possible targets, for each return the possible results (an IFUN
 answer), the argument values at calls of functions whose syscall number is an argument, the
 addresses the code computes, and the jump tables it bounded. Joins are unions capped at
 `MAX_VALUES` values (jump targets of one table are widened to a spread of bases); anything
-else is "unknown" (None). A conditional branch after ``test r, r``/``cmp r, imm`` (``cbz``
-on aarch64) refines r on the edge where they are equal, and a call of a function that cannot
-return ends its block (the compiler put nothing meant to run after it).
+else is "unknown" (None). The spreads can grow without end (a jump target kept in a slot a
+loop increments: bullseye's aarch64 __vfscanf_internal), so once a block's entry state has
+changed `WIDEN_AFTER` times, whatever changes in it again becomes unknown: each later change
+drops a register or slot, and the fixpoint is reached after a bounded number of rounds,
+whatever the values do (unknown is always a sound answer: a syscall number or indirect target
+it reaches is reported as undetermined). A conditional branch after ``test r, r``/``cmp r,
+imm`` (``cbz`` on aarch64) refines r on the edge where they are equal, and a call of a
+function that cannot return ends its block (the compiler put nothing meant to run after it).
 """
 
 from __future__ import annotations
@@ -46,6 +51,9 @@ if TYPE_CHECKING:
 
 MAX_VALUES = 16
 MAX_TABLE = 4096  # jump-table entries read at most
+# a block whose entry state changed this many times: what changes again becomes unknown (a
+# widening; glibc's functions need at most ~50 changes of one block to reach their fixpoint)
+WIDEN_AFTER = 128
 
 # --- x86_64 -----------------------------------------------------------------------------------
 
@@ -994,12 +1002,17 @@ def analyse(sem: X86 | A64, insns: list[tuple], start: int, end: int, *,
     tables: dict[int, tuple[int, ...]] = {}  # jump site -> targets
     states: dict[int, dict] = {insns[0][0]: sem.entry_state()}
     visited: set[int] = set()
+    changes: dict[int, int] = {}  # block -> how many times its entry state changed
     work = [insns[0][0]]
     queued = set(work)
 
     def push(s: int, st: dict) -> None:
-        new = _join_states(states.get(s), st)
-        if s not in states or new != states[s]:
+        old = states.get(s)
+        new = _join_states(old, st)
+        if old is None or new != old:
+            n = changes[s] = changes.get(s, 0) + 1
+            if n > WIDEN_AFTER and old is not None:  # widening: what moves again is unknown
+                new = {k: v for k, v in new.items() if old.get(k) == v}
             states[s] = new
             if s not in queued:
                 queued.add(s)
