@@ -138,7 +138,8 @@ def generation_key(tree, cxx: list[str], flags: list[str], sysroot: str | None) 
     from ..glibc.libs import locate
     from .prepare import elfdce_identity
 
-    libraries = {loc.library.key: _file_identity(loc.path) for loc in locate(sysroot)}
+    libraries = {loc.library.key: _file_identity(loc.path) for loc in locate(sysroot)
+                 if loc.path is not None}
     sources = {}
     for d, dirs, files in os.walk(tree.model):
         dirs.sort()
@@ -187,7 +188,7 @@ def attach(bld) -> None:
     env.ELFDCE_CODE = json.loads(key)["elfdce"]  # in the glue and check steps' signatures
     gen = f"{ELFDCE_DIR}/gen"
     key_node = bld.path.find_node(f"{gen}/{KEY}")
-    present = {loc.library.key for loc in _located(sysroot)}
+    present = {loc.library.key for loc in _located(sysroot) if loc.path is not None}
     for group in bld.groups:
         for tg in group:
             if getattr(tg, "rule", None) is version_rule:
