@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import compile_c, require_package
+from conftest import HOST_MERGED, compile_c, require_package
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -97,7 +97,8 @@ def old_versions_program(tmp_path_factory) -> str:
     d = tmp_path_factory.mktemp("oldver")
     src = d / "prog.c"
     src.write_text(OLD_VERSIONS_C)
-    compile_c(str(d / "prog"), "-O1", str(src))
+    # -lpthread: before glibc 2.34 pthread_create is libpthread's
+    compile_c(str(d / "prog"), "-O1", str(src), "-lpthread")
     syms = {s.label for s in elfdce.scan(str(d / "prog")).symbols}
     assert "pthread_create@GLIBC_2.2.5" in syms and "sys_nerr@GLIBC_2.2.5" in syms
     return str(d / "prog")
@@ -111,6 +112,22 @@ def pthread_231_program(tmp_path_factory) -> str:
     version nodes, with libc's pthread_* compat pairs at those nodes made defaults again.
     """
     d = tmp_path_factory.mktemp("pt231")
+    src = d / "prog.c"
+    src.write_text('#include <pthread.h>\nstatic void *run(void *a) { return a; }\n'
+                   'int main(void) { pthread_t t; return pthread_create(&t, 0, run, 0); }\n')
+    if HOST_MERGED:
+        _link_231_libpthread(d)
+    # before glibc 2.34 the host's own libpthread.so.0 is the 2.31-style one to link against
+    compile_c(str(d / "prog"), "-O1", str(src), f"-L{d}", "-Wl,--no-as-needed", "-lpthread")
+    elf = elfdce.scan(str(d / "prog"))
+    ref = elf.lookup("pthread_create")
+    assert "libpthread.so.0" in elf.needed
+    assert ref.version.name == "GLIBC_2.2.5" and ref.version.needed_from == "libpthread.so.0"
+    return str(d / "prog")
+
+
+def _link_231_libpthread(d) -> None:
+    """libpthread.so.0 in ``d`` as glibc 2.31's, from a merged host's stub and libc's pairs."""
     stub = build_map(host("libpthread")).exports
     libc = build_map(host("libc")).exports
     nodes = {n.name for n in stub.nodes}
@@ -122,15 +139,6 @@ def pthread_231_program(tmp_path_factory) -> str:
     assert "pthread_create" in chosen
     link_stub(str(d / "libpthread.so.0"), link_set, exact_script(link_set))
     os.symlink("libpthread.so.0", d / "libpthread.so")
-    src = d / "prog.c"
-    src.write_text('#include <pthread.h>\nstatic void *run(void *a) { return a; }\n'
-                   'int main(void) { pthread_t t; return pthread_create(&t, 0, run, 0); }\n')
-    compile_c(str(d / "prog"), "-O1", str(src), f"-L{d}", "-Wl,--no-as-needed", "-lpthread")
-    elf = elfdce.scan(str(d / "prog"))
-    ref = elf.lookup("pthread_create")
-    assert "libpthread.so.0" in elf.needed
-    assert ref.version.name == "GLIBC_2.2.5" and ref.version.needed_from == "libpthread.so.0"
-    return str(d / "prog")
 
 
 @pytest.mark.skipif(not os.path.exists(LD_SO), reason="x86_64 loader")
@@ -146,7 +154,9 @@ def test_loader_rejects_old_versions_with_the_dce_map(tmp_path, old_versions_pro
     lib = replacement(str(tmp_path / "dce"), "libc", "dce")
     out = trace(old_versions_program, str(tmp_path / "dce"))
     assert f"libc.so.6 => {lib}" in out
-    assert "undefined symbol: pthread_create, version GLIBC_2.2.5" in out
+    # glibc >= 2.34: libc's compat pair, which DCE's map loses; before, libpthread's default
+    # (the host's libpthread binds it)
+    assert ("undefined symbol: pthread_create, version GLIBC_2.2.5" in out) == HOST_MERGED, out
     assert "undefined symbol: sys_nerr, version GLIBC_2.2.5" in out
 
 
@@ -155,7 +165,8 @@ def test_old_libpthread_program_loads_against_exact_stub_and_libc(tmp_path, pthr
     d = str(tmp_path / "exact")
     libc = replacement(d, "libc", "exact")
     libpthread = replacement(d, "libpthread", "exact")
-    assert is_merged_stub(elfdce.scan(libpthread))  # it carries the nodes, libc the functions
+    # glibc >= 2.34: it carries the nodes, libc the functions; before, its own functions
+    assert is_merged_stub(elfdce.scan(libpthread)) == HOST_MERGED
     out = trace(pthread_231_program, d)
     assert f"libc.so.6 => {libc}" in out and f"libpthread.so.0 => {libpthread}" in out
     assert "undefined symbol" not in out, out
@@ -163,7 +174,9 @@ def test_old_libpthread_program_loads_against_exact_stub_and_libc(tmp_path, pthr
     d = str(tmp_path / "dce")
     replacement(d, "libc", "dce")
     replacement(d, "libpthread", "dce")
-    assert "undefined symbol: pthread_create, version GLIBC_2.2.5" in trace(pthread_231_program, d)
+    # (before 2.34 DCE's libpthread map keeps pthread_create@@GLIBC_2.2.5, the default)
+    out = trace(pthread_231_program, d)
+    assert ("undefined symbol: pthread_create, version GLIBC_2.2.5" in out) == HOST_MERGED, out
 
 
 @pytest.mark.parametrize("linker", ["bfd", "lld"])
@@ -314,6 +327,8 @@ def test_cross_sysroots(tmp_path, sysroot):
     proc = subprocess.run([sys.executable, "-m", "elfdce", "versions", "--sysroot", sysroot,
                            "--out-dir", str(tmp_path)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
+    libc = next(loc.path for loc in locate(sysroot) if loc.library.key == "libc")
+    merged = "GLIBC_2.34" in {n.name for n in from_elf(elfdce.scan(libc)).nodes}
     for loc in locate(sysroot):
         assert loc.path is not None and loc.path.startswith(sysroot + "/")
         vmap = build_map(loc.path)
@@ -321,8 +336,8 @@ def test_cross_sysroots(tmp_path, sysroot):
         assert {(s.name, s.version.name) for s in elf.exports()} <= script_listing(vmap.script)
         assert (tmp_path / f"{loc.library.key}.version").read_text() == (
             read_prefix(loc.library) + vmap.script)
-        if loc.library.key in ("libpthread", "librt", "libdl"):  # glibc 2.36: merged stubs
-            assert vmap.stub and f"{loc.library.soname}: from {loc.path}" in proc.stdout
+        if loc.library.key in ("libpthread", "librt", "libdl"):  # glibc >= 2.34: merged stubs
+            assert vmap.stub == merged and f"{loc.library.soname}: from {loc.path}" in proc.stdout
 
 
 # Round trip: random version-node trees and pairs -> exact map + stub -> ld -> reader.

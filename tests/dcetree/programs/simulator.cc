@@ -159,7 +159,15 @@ int main (int argc, char **argv)
       ((int (*) (int, struct stat *)) new_fstat) (0, &st);
       printf ("fstat@GLIBC_2.33=%s\n", dce_calls_fxstat == before + 1 ? "dce" : "host");
     }
+  /* libc's compat pair from glibc 2.34; libpthread's (default) one before */
   void *old_create = dlvsym (libc, "pthread_create", "GLIBC_2.2.5");
+  if (old_create == NULL)
+    old_create = dlvsym (handles[1], "pthread_create", "GLIBC_2.2.5");
+  if (old_create == NULL)
+    {
+      printf ("pthread_create@GLIBC_2.2.5=missing\n");
+      return 1;
+    }
   pthread_t t;
   int before = dce_calls_pthread_create;
   ((int (*) (pthread_t *, const pthread_attr_t *, void *(*) (void *), void *)) old_create) (&t, 0, thread_body, 0);
