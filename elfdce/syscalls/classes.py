@@ -42,7 +42,8 @@ _BY_CLASS = {
     "signal": """kill tkill tgkill sigaltstack signalfd signalfd4 pidfd_send_signal
         restart_syscall""",
     "process": """fork vfork clone clone3 execve execveat exit exit_group wait4 waitid getpid
-        getppid gettid set_tid_address futex futex_waitv set_robust_list get_robust_list rseq
+        getppid gettid set_tid_address futex futex_waitv futex_wake futex_wait futex_requeue
+        listns rseq_slice_yield set_robust_list get_robust_list rseq
         arch_prctl prctl getpriority setpriority setsid getsid setpgid getpgid getpgrp
         getrlimit setrlimit prlimit64 getrusage ptrace unshare setns personality pidfd_open
         pidfd_getfd getcpu membarrier seccomp kcmp process_vm_readv process_vm_writev
@@ -50,7 +51,7 @@ _BY_CLASS = {
     "memory": """mmap munmap mprotect brk madvise mremap msync mlock mlock2 munlock mlockall
         munlockall mincore remap_file_pages mbind get_mempolicy set_mempolicy
         set_mempolicy_home_node migrate_pages move_pages process_madvise process_mrelease
-        memfd_secret userfaultfd shmat shmdt shmget shmctl modify_ldt""",
+        memfd_secret userfaultfd shmat shmdt shmget shmctl modify_ldt mseal map_shadow_stack""",
     "identity": """getuid geteuid getgid getegid setuid setgid setreuid setregid setresuid
         getresuid setresgid getresgid getgroups setgroups setfsuid setfsgid capget capset
         uname sethostname setdomainname""",
@@ -62,7 +63,8 @@ _BY_CLASS = {
         fdatasync sync syncfs sync_file_range fallocate fadvise64 flock getdents getdents64
         chdir fchdir getcwd chroot mknod mknodat umask utime utimes utimensat futimesat
         sendfile splice tee vmsplice copy_file_range readahead memfd_create name_to_handle_at
-        open_by_handle_at vhangup""",
+        open_by_handle_at vhangup fchmodat2 cachestat file_getattr file_setattr setxattrat
+        getxattrat listxattrat removexattrat""",
 }
 _CLASS_OF = {name: cls for cls, names in _BY_CLASS.items() for name in names.split()}
 
