@@ -269,6 +269,39 @@ def test_the_aarch64_cross_libc():
     print(f"aarch64: {summary_line(lib)}")
 
 
+def aarch64_libcs() -> list:
+    """Every aarch64 libc at hand: the cross libc, those of scripts/roots' Debian roots (their
+    libc6-arm64-cross: 2.31, 2.41, the newest) and $ELFDCE_AARCH64_LIBCS (paths, os.pathsep
+    between), each with its ld.so beside it; the absent ones skipped."""
+    roots = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"),
+                         "elfdce", "roots")
+    candidates = [("cross", CROSS_LIBC)]
+    candidates += [(f"{suite}-root", os.path.join(roots, suite, CROSS_LIBC.lstrip("/")))
+                   for suite in SUITES]
+    extra = os.environ.get("ELFDCE_AARCH64_LIBCS", "")
+    candidates += [(f"env{i}", p) for i, p in enumerate(extra.split(os.pathsep)) if p]
+    return [pytest.param(path, id=name, marks=() if os.path.isfile(path) else pytest.mark.skip(
+        reason=f"no aarch64 libc at {path}")) for name, path in candidates]
+
+
+# roots' paths taken before own_cache points XDG_CACHE_HOME at the session's cache
+AARCH64_LIBCS = aarch64_libcs()
+
+
+@pytest.mark.parametrize("path", AARCH64_LIBCS)
+def test_every_aarch64_libc(path):
+    """known_facts, and the vDSO slots ld.so fills found (glibc 2.41 on keeps
+    _rtld_global_ro's page in a register from early in dl_main)."""
+    from elfdce.syscalls import libc_footprint
+
+    lib = libc_footprint(path)
+    assert lib.machine == "aarch64"
+    known_facts(lib)
+    for name in ("clock_gettime", "clock_getres", "gettimeofday", "time"):
+        fp = lib.lookup(name)
+        assert fp.vdso and not any("_rtld_global_ro" in r for r in fp.unknown), (name, fp)
+
+
 def summary_line(lib: footprint.LibraryFootprint) -> str:
     from elfdce.cli.syscalls import summary
 

@@ -25,7 +25,9 @@ Method (x86_64 and aarch64):
    call of it the caller's value of that argument is evaluated instead, and so on up.
 5. vDSO: the ``_rtld_global_ro`` offsets ld.so fills from ``__vdso_*``/``__kernel_*`` symbols
    are read from ld.so's code (the first store into ``_rtld_global_ro`` after each name's
-   reference); a call through one is the vDSO ("vdso"), and the syscall fallback beside it is
+   reference; on aarch64 the store's base register followed from the start of the function, as
+   glibc 2.41 on keeps ``_rtld_global_ro``'s page in a register from early in dl_main); a call
+   through one is the vDSO ("vdso"), and the syscall fallback beside it is
    in the footprint as well. An IFUNC resolver that looks a vDSO symbol up itself (``time``,
    ``gettimeofday`` on glibc 2.31 and aarch64) returns the vDSO too.
 6. Anything else indirect (function pointers, callbacks, stdio vtables, PTR_MANGLEd pointers,
@@ -164,7 +166,12 @@ def _engine(arch: str) -> Any:
 def vdso_slots(image: Image, arch: str) -> dict[int, str]:
     """{offset in ``_rtld_global_ro``: vDSO function} as ld.so's set-up code fills them: after
     each reference to a ``__vdso_NAME``/``__kernel_NAME`` string, the first store into
-    ``_rtld_global_ro``. Empty when ld.so does not look like that."""
+    ``_rtld_global_ro``. Empty when ld.so does not look like that.
+
+    On aarch64 the store's base register may hold ``_rtld_global_ro``'s page from well before
+    the reference (glibc 2.41/2.43's ld.so: ``adrp x20`` early in dl_main, then ``add x21, x20,
+    #lo12; str x2, [x21, #0xe0]`` after each lookup), so the registers are followed from the
+    start of the enclosing function."""
     from ..elf.image import enclosing_function
     from ..glibc.disasm import references
 
@@ -172,7 +179,7 @@ def vdso_slots(image: Image, arch: str) -> dict[int, str]:
     if ro is None or not ro.size:
         return {}
     md = _engine(arch)
-    out: dict[int, str] = {}
+    found: list[tuple[int, str]] = []  # (reference, name), in the order they are looked at
     for prefix in _VDSO_PREFIXES:
         start = 0
         while True:
@@ -185,41 +192,77 @@ def vdso_slots(image: Image, arch: str) -> dict[int, str]:
             addr = image.address_of_offset(off)
             if addr is None or (off and image.data[off - 1] != 0):
                 continue
-            for ref in references(image, addr):
-                fn = enclosing_function(image, ref)
-                if fn is None:
-                    continue
-                code = image.read(ref, min(fn.end - ref, 1024))
-                slot = _first_store(md, arch, code, ref, ro.value, ro.value + ro.size)
-                if slot is not None:
-                    out.setdefault(slot - ro.value, name[len(prefix):])
+            found.extend((ref, name[len(prefix):]) for ref in references(image, addr))
+    by_function: dict[tuple[int, int], list[int]] = {}
+    for ref, _name in found:
+        fn = enclosing_function(image, ref)
+        if fn is not None:
+            by_function.setdefault((fn.start, fn.end), []).append(ref)
+    slots: dict[int, int] = {}  # reference -> the store's address
+    for (fn_start, fn_end), refs in by_function.items():
+        slots.update(_first_stores(md, arch, image, fn_start, fn_end, refs, ro.value,
+                                   ro.value + ro.size))
+    out: dict[int, str] = {}
+    for ref, name in found:
+        slot = slots.get(ref)
+        if slot is not None:
+            out.setdefault(slot - ro.value, name)
     return out
 
 
-def _first_store(md, arch: str, code: bytes, at: int, lo: int, hi: int) -> int | None:
-    """The address in [lo, hi) of the first 64-bit store into it in ``code`` (a forward walk:
-    x86_64 ``mov qword ptr [rip + d], r``; aarch64 ``str xN, [xM, #off]`` with xM from
-    ``adrp``/``add``)."""
+_WINDOW = 1024  # bytes after a reference in which its store is looked for
+# aarch64 registers a call may change (AAPCS64: x0-x18, the link register)
+_A64_CLOBBERED = frozenset([f"x{i}" for i in range(19)] + ["x30"])
+
+
+def _first_stores(md, arch: str, image: Image, fn_start: int, fn_end: int, refs: list[int],
+                  lo: int, hi: int) -> dict[int, int]:
+    """{reference: the address in [lo, hi) of the first 64-bit store into it in the
+    ``_WINDOW`` bytes from the reference} (a forward walk: x86_64 ``mov qword ptr [rip + d],
+    r``; aarch64 ``str xN, [xM, #off]`` with xM from ``adrp``/``add``, followed linearly from
+    the start of the function)."""
+    out: dict[int, int] = {}
+    if arch == "x86_64":
+        for ref in refs:
+            code = image.read(ref, min(fn_end - ref, _WINDOW))
+            for a, s, m, o in md.disasm_lite(code, ref):
+                if m == "mov" and o.startswith("qword ptr [rip"):
+                    xmem = flow._x86_mem(o.split(", ")[0], a, s)
+                    if xmem is not None and lo <= xmem[1] < hi:
+                        out.setdefault(ref, xmem[1])
+                        break
+        return out
+    last = min(fn_end, max(refs) + _WINDOW)
+    waiting = sorted(set(refs))  # references whose store is still looked for
     addrs: dict[str, int] = {}
-    for a, s, m, o in md.disasm_lite(code, at):
-        if arch == "x86_64":
-            if m == "mov" and o.startswith("qword ptr [rip"):
-                xmem = flow._x86_mem(o.split(", ")[0], a, s)
-                if xmem is not None and lo <= xmem[1] < hi:
-                    return xmem[1]
-            continue
+    for a, _s, m, o in md.disasm_lite(image.read(fn_start, last - fn_start), fn_start):
+        if not waiting:
+            break
         regs, mem, _after = flow._a64_operands(o)
+        if m == "str" and mem and regs and regs[0].startswith("x") and mem[0] in addrs:
+            off = flow._imm(mem[1]) if len(mem) == 2 else 0
+            target = addrs[mem[0]] + off if off is not None else None
+            if target is not None and lo <= target < hi:
+                for ref in [r for r in waiting if r <= a]:
+                    if a < ref + _WINDOW:
+                        out[ref] = target
+                    waiting.remove(ref)
+        waiting = [r for r in waiting if a < r + _WINDOW]
         if m == "adrp" and len(regs) == 2:
             addrs[regs[0]] = flow._imm(regs[1]) or 0
         elif m == "add" and len(regs) == 3 and regs[1] in addrs and regs[2].startswith("#"):
             addrs[regs[0]] = addrs[regs[1]] + (flow._imm(regs[2]) or 0)
-        elif m == "str" and mem and regs and regs[0].startswith("x") and mem[0] in addrs:
-            off = flow._imm(mem[1]) if len(mem) == 2 else 0
-            if off is not None and lo <= addrs[mem[0]] + off < hi:
-                return addrs[mem[0]] + off
-        elif regs and regs[0] in addrs and not m.startswith("st"):
-            del addrs[regs[0]]
-    return None
+        elif m in ("bl", "blr"):
+            for r in _A64_CLOBBERED & addrs.keys():
+                del addrs[r]
+        elif regs and not m.startswith("st"):
+            # what the instruction writes: its first register (both of a load pair), a
+            # w register being the low half of its x
+            for r in regs[:2] if m.startswith("ldp") or m.startswith("ldnp") else regs[:1]:
+                addrs.pop("x" + r[1:] if r.startswith("w") else r, None)
+        if mem and _after and mem[0] in addrs:  # writeback changes the base
+            del addrs[mem[0]]
+    return out
 
 
 def find_beside(path: str, soname: str) -> str | None:
