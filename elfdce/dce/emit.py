@@ -8,7 +8,9 @@
                      ``_STAT_VER``; C++ only (DCE's module is C++)
 ``simulator.cc``     a source of libns3-dce: the host function of each native entry by name and
                      version (``.symver`` references), the successor adapters, the stdio switch,
-                     the loaded-copy patcher DCE's ElfCache calls, ``_dl_open_hook`` where gone
+                     the loaded-copy patcher DCE's ElfCache calls, ``_dl_open_hook`` where gone,
+                     the start-up that raises glibc's static TLS for DCE's processes
+                     (``csrc/dce/static-tls.c``)
 ``data-<lib>.cc``    a source of each replacement: storage for host data objects DCE does not
                      define, the host's size for each version
 """
@@ -167,8 +169,9 @@ def simulator_source(c: Completion, source: str) -> str:
             "}",
         ]
     out.append("}")
-    with open(f"{csrc_dir()}/dce/loaded-copy.c", encoding="utf-8") as f:
-        out.append(f.read())
+    for name in ("loaded-copy.c", "static-tls.c"):
+        with open(f"{csrc_dir()}/dce/{name}", encoding="utf-8") as f:
+            out.append(f.read())
     return "\n".join(out) + "\n"
 
 
