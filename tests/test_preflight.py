@@ -380,13 +380,14 @@ def test_a_program_for_another_machine_is_one_line(tmp_path):
 
 
 def test_a_call_forwarded_to_the_host_that_waits_escapes_the_simulation(tmp_path):
-    """epoll_wait is no entry of DCE's table: the completion forwards it to the host, where it
-    waits on the host's clock and descriptors while simulated time stands still. The program's
-    own import of that wrapper is the verdict (exit 4); pause, which a program calls on a
-    signal path, is a hazard."""
+    """waitid is no entry of DCE's table: the completion forwards it to the host, where it
+    waits for host processes DCE never started. The program's own import of that wrapper is
+    the verdict (exit 4); pause, which a program calls on a signal path, is a hazard. epoll_wait
+    is no entry either, but a prepared tree emulates it over DCE's poll (an adapter): DCE's."""
     src = tmp_path / "p.c"
-    src.write_text("#include <sys/epoll.h>\n#include <unistd.h>\n"
+    src.write_text("#include <sys/epoll.h>\n#include <sys/wait.h>\n#include <unistd.h>\n"
                    "int main(int c, char **v) { struct epoll_event e; if (c > 5) pause();"
+                   " if (c > 3) return waitid(P_ALL, 0, 0, WEXITED);"
                    " return epoll_wait(3, &e, 1, 1000); }\n")
     prog = str(tmp_path / "p")
     compile_c(prog, "-fPIE", "-pie", str(src))
@@ -394,8 +395,12 @@ def test_a_call_forwarded_to_the_host_that_waits_escapes_the_simulation(tmp_path
     assert proc.returncode == 4, proc.stdout
     lines = proc.stdout.splitlines()
     assert lines[0].startswith(
-        "escapes the simulation: epoll_wait@GLIBC_2.3.2: waits on the host (epoll_wait")
+        "escapes the simulation: waitid@GLIBC_2.2.5: runs host processes (waitid"), lines[0]
     assert "  hazard: pause@GLIBC_2.2.5: waits for a signal on the host (pause)" in lines
+    assert not any("epoll_wait" in line for line in lines if "hazard" in line or "escapes" in line)
+    report = json.loads(elfdce_cli("preflight", "--json", prog).stdout)
+    wait = next(i for i in report["imports"] if i["name"] == "epoll_wait")
+    assert wait["verdict"] == "DCE" and "adapter" in wait["detail"], wait
 
 
 def test_system_runs_host_processes_where_posix_spawn_is_routed_to_dce(tmp_path):
@@ -414,20 +419,54 @@ def test_system_runs_host_processes_where_posix_spawn_is_routed_to_dce(tmp_path)
     assert spawn["verdict"] == "DCE" and "adapter" in spawn["detail"]
 
 
-def test_static_tls_beyond_the_dlopen_surplus_will_not_start(tmp_path):
-    """A library with initial-exec TLS (DF_STATIC_TLS) needs static TLS at dlopen: glibc
-    keeps 512 bytes for that (glibc.rtld.optional_static_tls); dig's libjemalloc needs 2632."""
-    lib_src = tmp_path / "t.c"
-    lib_src.write_text("__attribute__((tls_model(\"initial-exec\"))) __thread char big[4096];\n"
+def _static_tls_program(tmp_path, size: int) -> str:
+    """A program needing a library with ``size`` bytes of initial-exec TLS (DF_STATIC_TLS)."""
+    lib_src = tmp_path / f"t{size}.c"
+    lib_src.write_text(f"__attribute__((tls_model(\"initial-exec\"))) __thread char big[{size}];\n"
                        "char *tls_big(void) { return big; }\n")
-    lib = compile_c(tmp_path / "libt.so", "-shared", "-fPIC", str(lib_src))
+    lib = compile_c(tmp_path / f"libt{size}.so", "-shared", "-fPIC", str(lib_src))
     assert elfdce.scan(lib).dynamic.flags & 0x10  # DF_STATIC_TLS
-    src = tmp_path / "p.c"
+    src = tmp_path / f"p{size}.c"
     src.write_text("char *tls_big(void);\nint main(void) { return !tls_big(); }\n")
-    prog = compile_c(tmp_path / "p", "-fPIE", "-pie", str(src), lib, f"-Wl,-rpath,{tmp_path}")
-    proc = elfdce_cli("preflight", prog)
+    return compile_c(tmp_path / f"p{size}", "-fPIE", "-pie", str(src), lib,
+                     f"-Wl,-rpath,{tmp_path}")
+
+
+def test_static_tls_is_what_the_setting_gives_dlopened_libraries(tmp_path):
+    """A library with initial-exec TLS (DF_STATIC_TLS) needs static TLS at dlopen: glibc keeps
+    512 bytes for that (glibc.rtld.optional_static_tls, glibc >= 2.32), 1664 for every such
+    object together before 2.32 (no tunable); a prepared tree's simulators start with 16384
+    (dig's libjemalloc needs 2632, per process DCE runs it in)."""
+    from elfdce.policy.host import complete_policy, host_libraries, load_policy
+    from elfdce.preflight import Setting, preflight
+
+    prog = _static_tls_program(tmp_path, 4096)
+    proc = elfdce_cli("preflight", prog)  # a prepared tree (the default)
+    assert proc.returncode == 0, proc.stdout
+    assert ("  hazard: libt4096.so (4096 bytes): static TLS (DF_STATIC_TLS) within the 16384 "
+            "bytes a tree prepared by elfdce starts its simulators with "
+            "(glibc.rtld.optional_static_tls; ELFDCE_STATIC_TLS changes it): DCE loads a copy "
+            "per process, 4 such processes at once") in proc.stdout.splitlines(), proc.stdout
+    big = _static_tls_program(tmp_path, 20000)
+    proc = elfdce_cli("preflight", big)
     assert proc.returncode == 1
-    assert proc.stdout.startswith("will not start: libt.so (4096 bytes): static TLS"), proc.stdout
+    assert proc.stdout.startswith("will not start: libt20000.so (20000 bytes): static TLS "
+                                  "(DF_STATIC_TLS) beyond the 16384 bytes a tree prepared by "
+                                  "elfdce starts its simulators with"), proc.stdout
+    assert "(ELFDCE_STATIC_TLS=20000 or more in the simulator's environment raises it)" in (
+        proc.stdout)
+    # a DCE as it is, on glibc 2.36 and on 2.31
+    policy = complete_policy(load_policy(None), host_libraries())
+    report = preflight(prog, policy)
+    v = report.verdict(Setting(True, False, False, None, (2, 36)))
+    assert v.state == "will not start", v
+    assert v.reason.startswith("libt4096.so (4096 bytes): static TLS (DF_STATIC_TLS) beyond the "
+                               "512 bytes glibc keeps for dlopen"), v.reason
+    assert "glibc.rtld.optional_static_tls=4096 or more in GLIBC_TUNABLES" in v.reason
+    for prepared in (False, True):
+        v = report.verdict(Setting(True, False, prepared, None, (2, 31)))
+        assert v.state == "will not start" and "beyond the 1664 bytes glibc < 2.32 keeps" in (
+            v.reason) and "no tunable raises it" in v.reason, v.reason
 
 
 def test_hazards_of_the_heaps_and_of_a_librarys_copied_data(tmp_path):

@@ -113,7 +113,7 @@ def _host_libc(sysroot: str | None) -> str | None:
 
 def _setting(libc: str | None, replacements: str | None):  # noqa: ANN202
     """The DCE checked for: what the libc preflight binds against refuses (DF_1_PIE: >= 2.30,
-    an executable stack: >= 2.41), whether the tree is prepared by elfdce (unless the
+    an executable stack: >= 2.41) and its release (the static TLS room), whether the tree is prepared by elfdce (unless the
     replacements are a DCE tree's build without elfdce's manifest: the default policy is the
     table a prepared tree completes), and the libc's system-call footprint."""
     import os
@@ -128,7 +128,8 @@ def _setting(libc: str | None, replacements: str | None):  # noqa: ANN202
         prepared = not (os.path.isfile(os.path.join(tree, "wscript")) and not os.path.isfile(
             os.path.join(tree, "elfdce_dce", "manifest.json")))
     return Setting(True if release is None else release >= (2, 30),
-                   False if release is None else release >= (2, 41), prepared, _footprint(libc))
+                   False if release is None else release >= (2, 41), prepared, _footprint(libc),
+                   release)
 
 
 def _footprint(libc: str | None):  # noqa: ANN202

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from ..data import csrc_dir
 from ..glibc.shared_state import DCE_PROCESS_NAMES, DCE_PROCESS_POINTERS
+from ..glibc.static_tls import PREPARED_STATIC_TLS
 from .complete import (ALIGNED_HELPER, DCE_FUNCTIONS, EMULATED_HELPER, SPAWN_HELPER, Completion,
                        DataObject)
 
@@ -169,6 +170,7 @@ def simulator_source(c: Completion, source: str) -> str:
             "}",
         ]
     out.append("}")
+    out.append(f"#define ELFDCE_STATIC_TLS_DEFAULT {PREPARED_STATIC_TLS}")
     for name in ("loaded-copy.c", "static-tls.c"):
         with open(f"{csrc_dir()}/dce/{name}", encoding="utf-8") as f:
             out.append(f.read())

@@ -27,6 +27,7 @@ from ..elf.constants import COPY_AND_IRELATIVE
 from ..elf.kind import Kind, classify
 from ..emit.words import count
 from ..glibc.shared_state import DCE_PROCESS_NAMES, DCE_PROCESS_POINTERS, USERS
+from ..glibc.static_tls import TUNABLE, dlopen_room
 from ..syscalls.classes import DECISIVE, class_of, escape_of, is_wrapper
 from .binding import interpreter_sonames
 from .classify import REPLACED
@@ -43,10 +44,6 @@ if TYPE_CHECKING:
 KINDS = ("will not start", "needs fix-pie", "escapes the simulation", "hazard")
 EXIT_STATUS = {"runs": 0, "runs with hazards": 0, "will not start": 1, "needs fix-pie": 3,
                "escapes the simulation": 4}
-
-# glibc.rtld.optional_static_tls's default (elf/dl-tls.c, glibc >= 2.32): the static TLS a
-# dlopened DF_STATIC_TLS object can still get
-OPTIONAL_STATIC_TLS = 512
 
 # what else a forwarded function does itself that DCE simulates: named among the hazards
 TOUCHES = ("fd", "identity", "signal", "time")
@@ -119,6 +116,7 @@ class Setting(Record):
     refuses_execstack: bool  # glibc >= 2.41 refuses to dlopen one needing an executable stack
     prepared: bool  # a DCE tree prepared by elfdce (`dce prepare`)
     footprint: LibraryFootprint | None = None  # the host libc's system calls, per export
+    glibc: tuple[int, int] | None = None  # the release of the libc checked against (None: >= 2.32)
 
 
 class Finding(Record):
@@ -193,8 +191,10 @@ def executable_stack_refused(f: Facts) -> list[Finding]:
 
 
 def static_tls_exhausted(f: Facts) -> list[Finding]:
-    """Libraries with DF_STATIC_TLS (initial-exec TLS) need static TLS at dlopen: past glibc's
-    surplus for dlopened objects, "cannot allocate memory in static TLS block"."""
+    """Libraries with DF_STATIC_TLS (initial-exec TLS) need static TLS at dlopen: past the room
+    glibc keeps for dlopened objects, "cannot allocate memory in static TLS block". The room is
+    glibc's (512 bytes, glibc.rtld.optional_static_tls; 1664 bytes before 2.32, when there was
+    no tunable) or, in a prepared tree, what its simulators start with (`glibc.static_tls`)."""
     users = []
     for o in _host_libraries(f):
         dyn = o.elf.dynamic
@@ -207,13 +207,22 @@ def static_tls_exhausted(f: Facts) -> list[Finding]:
         return []
     total = sum(size for _, size in users)
     names = ", ".join(f"{name} ({size} bytes)" for name, size in users)
-    if total > OPTIONAL_STATIC_TLS:
+    room = dlopen_room(f.setting.glibc, f.setting.prepared)
+    if total > room.size:
+        if not room.raisable:
+            how = "no tunable raises it on this glibc"
+        elif f.setting.prepared:
+            how = f"ELFDCE_STATIC_TLS={total} or more in the simulator's environment raises it"
+        else:
+            how = (f"{TUNABLE}={total} or more in GLIBC_TUNABLES of the simulator's environment "
+                   "raises it, as a tree prepared by elfdce does")
         return [Finding("will not start", f"{names}: static TLS (DF_STATIC_TLS) beyond the "
-                        f"{OPTIONAL_STATIC_TLS} bytes glibc keeps for dlopen: \"cannot allocate "
-                        "memory in static TLS block\" (glibc.rtld.optional_static_tls in the "
-                        "simulator's environment raises it)")]
-    return [Finding("hazard", f"{names}: static TLS (DF_STATIC_TLS) within the "
-                    f"{OPTIONAL_STATIC_TLS} bytes glibc keeps for dlopen")]
+                        f"{room.size} {room.source}: \"cannot allocate memory in static TLS "
+                        f"block\" ({how})")]
+    at_once = room.size // total
+    return [Finding("hazard", f"{names}: static TLS (DF_STATIC_TLS) within the {room.size} "
+                    f"{room.source}: DCE loads a copy per process, {at_once} such "
+                    f"process{'es' if at_once != 1 else ''} at once")]
 
 
 def no_main_dce_finds(f: Facts) -> list[Finding]:
