@@ -224,6 +224,20 @@ def assert_routed(got: dict[str, str]) -> None:
     assert got["getline"] == "4 dce"  # a NATIVE entry overridden
     if load_host().glibc_version() >= (2, 33):
         assert got["stat@GLIBC_2.33"] == "dce" and got["fstat@GLIBC_2.33"] == "dce"
+    # epoll and eventfd emulated over DCE's poll and pipes (libuv: bind's dig and host): an
+    # idle wait, EAGAIN from an empty non-blocking counter, 3 + 2 written, one readable event
+    # with the registered data, the counter read whole, and nothing ready after
+    assert got["epoll"] == ("1 1 0 idle=0 eventfd=-1 EAGAIN ready=1 data=77 in=1 counter=8 5 "
+                            "after=0 dce=poll, pipes")
+    assert got["epoll_ctl(EEXIST)"] == "1"
+    assert got["close"] == "4 (each one a pipe, two ends: the eventfd by close, the epoll by syscall)"
+    # a signal the process blocked and sends itself is sigwait's; another one is DCE's kill
+    assert got["sigwait"] == "0 15 kill=pending, then DCE's for SIGUSR1"
+    assert got["getpeername"] == "-1 ENOTCONN"  # DCE's -1 without an errno
+    # started again once, with static TLS for the libraries DCE dlopens (other test below)
+    assert got["GLIBC_TUNABLES"].endswith("glibc.rtld.optional_static_tls=16384") or (
+        load_host().glibc_version() < (2, 32) or "ELFDCE_STATIC_TLS" in os.environ
+        or "optional_static_tls" in os.environ.get("GLIBC_TUNABLES", ""))
 
 
 def test_simulator_stand_in_gets_every_kind_of_slot_routed(built):
@@ -530,3 +544,44 @@ def test_a_librarys_data_the_program_copies_is_one_object(built, dce_shims, whic
                         prog], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0 and r.stdout.splitlines()[-1] == "main=0", r.stdout + r.stderr
     assert (work / "stdout").read_text() == "counter=6\n"
+
+
+def test_the_simulator_starts_again_with_static_tls_for_dlopened_libraries(built, tmp_path):
+    """A library with initial-exec TLS (DF_STATIC_TLS: libjemalloc, 2632 bytes, which bind's dig
+    and host link) takes static TLS when DCE dlopens it, past the 512 bytes glibc keeps for
+    that: a program linking DCE's library starts again once with
+    glibc.rtld.optional_static_tls raised (ELFDCE_STATIC_TLS changes it, 0 leaves glibc's),
+    and a tunable the user set is left as it is. The real loader says whether it loads."""
+    from elfdce.glibc.static_tls import PREPARED_STATIC_TLS, TUNABLE
+
+    src = tmp_path / "t.c"
+    src.write_text("__attribute__((tls_model(\"initial-exec\"))) __thread char big[4096];\n"
+                   "char *tls_big(void) { return big; }\n")
+    lib = compile_c(tmp_path / "libt.so", "-shared", "-fPIC", str(src))
+    assert elfdce.scan(lib).dynamic.flags & 0x10  # DF_STATIC_TLS
+
+    def run(**env: str) -> dict[str, str]:
+        environ = {k: v for k, v in os.environ.items()
+                   if k not in ("GLIBC_TUNABLES", "ELFDCE_STATIC_TLS")}
+        environ.update(env)
+        out = subprocess.run([os.path.join(built, "build", "bin", "simulator"), "dlopen", lib],
+                             capture_output=True, text=True, timeout=60, env=environ)
+        assert out.returncode == 0, out.stdout + out.stderr
+        return dict(line.split("=", 1) for line in out.stdout.splitlines())
+
+    if load_host().glibc_version() < (2, 32):  # no such tunable: nothing started again
+        assert run()["GLIBC_TUNABLES"] == "(unset)"
+        return
+    got = run()
+    assert got == {"dlopen": "loaded", "GLIBC_TUNABLES": f"{TUNABLE}={PREPARED_STATIC_TLS}"}
+    # other tunables kept, the size from the environment
+    got = run(GLIBC_TUNABLES="glibc.malloc.tcache_count=7", ELFDCE_STATIC_TLS="32768")
+    assert got["GLIBC_TUNABLES"] == f"glibc.malloc.tcache_count=7:{TUNABLE}=32768"
+    # 0: glibc's 512 bytes, and the library does not load, as before
+    got = run(ELFDCE_STATIC_TLS="0")
+    assert got["GLIBC_TUNABLES"] == "(unset)"
+    assert "cannot allocate memory in static TLS block" in got["dlopen"]
+    # the user's own value is theirs
+    got = run(GLIBC_TUNABLES=f"{TUNABLE}=600")
+    assert got["GLIBC_TUNABLES"] == f"{TUNABLE}=600"
+    assert "cannot allocate memory in static TLS block" in got["dlopen"]

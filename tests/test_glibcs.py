@@ -171,23 +171,32 @@ def test_dce_completion_for_each_glibc(root):
     assert c.define_dl_open_hook == (version >= (2, 34))  # _dl_open_hook left libc in 2.34
     assert c.io_init_version == "GLIBC_2.2.5"
     # the fixture's table has DCE-class __xstat, __fxstat, nanosleep, clock_gettime, read,
-    # realloc, socket and fcntl: the successors of those the host exports get adapters
+    # realloc, socket, fcntl, poll, pipe, write, close, kill, sigwait, sigprocmask,
+    # getpeername and random: the successors of those the host exports get adapters
     successors = {"clock_nanosleep", "__read_chk", "reallocarray", "getdelim", "__getdelim",
                   "copy_file_range", "splice", "tee", "posix_fadvise", "posix_fadvise64",
-                  "posix_memalign", "aligned_alloc", "memalign", "valloc"}
+                  "posix_memalign", "aligned_alloc", "memalign", "valloc", "pipe2",
+                  "arc4random", "arc4random_buf", "arc4random_uniform", "getrandom",
+                  "getentropy", "syscall"}
+    # epoll and eventfd emulated over poll and pipes (libuv's loop)
+    successors |= {"epoll_create", "epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait",
+                   "epoll_pwait2", "eventfd", "eventfd_read", "eventfd_write"}
     # glibc 2.33's stat family over __xstat/__fxstat (stat64 and fstat64 the same on LP64)
     successors |= {"stat", "fstat", "stat64", "fstat64"} if version >= (2, 33) else set()
     assert {a.successor for a in c.adapters} == {s for s in successors if host.exports_name(s)}
-    assert {o.successor for o in c.overrides} == {"socket", "getline", "vsnprintf"}
+    assert {o.successor for o in c.overrides} == {
+        "socket", "getline", "vsnprintf", "read", "write", "close", "kill", "sigwait",
+        "pthread_sigmask", "getpeername"}
     # what the completion forwards that waits on the host itself, from the libc's footprint
     from elfdce.dce.complete import escaping_natives
     from elfdce.syscalls import libc_footprint
 
     escaping = dict(escaping_natives(c, libc_footprint(host.libc.path)))
-    waits = [label for label in escaping if label.startswith("epoll_wait@")]
+    waits = [label for label in escaping if label.startswith("usleep@")]
     assert waits and escaping[waits[0]] == "waits on the host"
-    # clock_nanosleep has an adapter over the fixture's DCE-class nanosleep: not forwarded
-    assert not any(label.startswith("clock_nanosleep@") for label in escaping)
+    # clock_nanosleep has an adapter over the fixture's DCE-class nanosleep, epoll_wait one
+    # over its poll: not forwarded
+    assert not any(label.startswith(("clock_nanosleep@", "epoll_wait@")) for label in escaping)
     labels = {e.label for e in c.entries}
     assert "strverscmp@@GLIBC_2.2.5" in labels
     if version >= (2, 34):

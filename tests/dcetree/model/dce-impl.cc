@@ -13,7 +13,8 @@
 
 extern "C" {
 int dce_calls_xstat, dce_calls_fxstat, dce_calls_pthread_create, dce_calls_nanosleep,
-    dce_calls_read, dce_calls_heap;
+    dce_calls_read, dce_calls_heap, dce_calls_poll, dce_calls_pipe, dce_calls_close,
+    dce_calls_kill;
 static char *dce_environment[] = { (char *) "DCE=1", 0 };
 struct Process dce_process;
 
@@ -115,5 +116,57 @@ int dce_clock_gettime (clockid_t c, struct timespec *ts)
 int dce_rand (void)
 {
   return 7;
+}
+
+int dce_poll (struct pollfd *fds, nfds_t n, int timeout)
+{
+  dce_calls_poll++;
+  return poll (fds, n, timeout);
+}
+
+int dce_pipe (int *fds)
+{
+  dce_calls_pipe++;
+  return pipe (fds);
+}
+
+ssize_t dce_write (int fd, const void *buf, size_t n)
+{
+  return write (fd, buf, n);
+}
+
+int dce_close (int fd)
+{
+  dce_calls_close++;
+  return close (fd);
+}
+
+/* as ns-3-dce 1.12's: SIGKILL whatever the signal (counted here, nobody killed) */
+int dce_kill (pid_t pid, int sig)
+{
+  dce_calls_kill++;
+  return 0;
+}
+
+/* as ns-3-dce 1.12's: waits, and says no signal */
+int dce_sigwait (const sigset_t *set, int *sig)
+{
+  return 0;
+}
+
+int dce_sigprocmask (int how, const sigset_t *set, sigset_t *old)
+{
+  return sigprocmask (how, set, old);
+}
+
+/* as ns-3-dce 1.12's for its ns-3 sockets: -1, errno untouched */
+int dce_getpeername (int fd, struct sockaddr *name, socklen_t *length)
+{
+  return -1;
+}
+
+long int dce_random (void)
+{
+  return 12345;
 }
 }

@@ -3,7 +3,10 @@
 #define DCE_IMPL_H
 #include <pthread.h>
 #include <time.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/types.h>
+#include <sys/socket.h>
 struct stat;
 extern "C" {
 struct DceGlobalVariables;
@@ -22,8 +25,18 @@ int *dce___errno_location (void);
 ssize_t dce_read (int fd, void *buf, size_t n);
 void *dce_malloc (size_t n);
 void *dce_realloc (void *p, size_t n);
+int dce_poll (struct pollfd *fds, nfds_t n, int timeout);
+int dce_pipe (int *fds);
+ssize_t dce_write (int fd, const void *buf, size_t n);
+int dce_close (int fd);
+int dce_kill (pid_t pid, int sig);
+int dce_sigwait (const sigset_t *set, int *sig);
+int dce_sigprocmask (int how, const sigset_t *set, sigset_t *old);
+int dce_getpeername (int fd, struct sockaddr *name, socklen_t *length);
+long int dce_random (void);
 /* what the stand-in counts, for the tests */
 extern int dce_calls_xstat, dce_calls_fxstat, dce_calls_pthread_create, dce_calls_nanosleep,
-    dce_calls_read, dce_calls_heap;
+    dce_calls_read, dce_calls_heap, dce_calls_poll, dce_calls_pipe, dce_calls_close,
+    dce_calls_kill;
 }
 #endif

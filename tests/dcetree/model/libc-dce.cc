@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <errno.h>
 #include <termio.h>
+#include <poll.h>
 
 typedef void (*func_t) (...);
 

@@ -1,7 +1,8 @@
 /* A simulator stand-in: fills the table through libc_dce (the module's, as ns-3-dce's
  * DceManager does), loads the five replacements from a directory, calls each one's setup entry,
  * then calls functions through the replacements and prints what came back, one key=value a
- * line, for tests/test_dce_prepare.py. `simulator edit FILE` runs the loader cache's edit. */
+ * line, for tests/test_dce_prepare.py. `simulator edit FILE` runs the loader cache's edit,
+ * `simulator dlopen LIB` dlopens a library. */
 #include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,11 @@
 #include <fcntl.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/syscall.h>
+#include <signal.h>
+#include <errno.h>
 #include "dce-impl.h"
 #include "dce-manager.h"
 
@@ -97,10 +103,93 @@ static int run_program (struct Libc *table, const char *libdir, const char *work
   return 0;
 }
 
+#define F(type, name) ((type) dlsym (libc, name))
+
+/* epoll and eventfd (libuv's loop: bind's dig and host), kill to itself and sigwait (isc_app),
+ * getpeername's errno, syscall's close: through the replacements, over the stand-in's DCE */
+static void events (void *libc, int sock)
+{
+  int (*epoll_create1_) (int) = F (int (*) (int), "epoll_create1");
+  int (*epoll_ctl_) (int, int, int, struct epoll_event *)
+      = F (int (*) (int, int, int, struct epoll_event *), "epoll_ctl");
+  int (*epoll_wait_) (int, struct epoll_event *, int, int)
+      = F (int (*) (int, struct epoll_event *, int, int), "epoll_wait");
+  int (*eventfd_) (unsigned int, int) = F (int (*) (unsigned int, int), "eventfd");
+  int (*eventfd_write_) (int, eventfd_t) = F (int (*) (int, eventfd_t), "eventfd_write");
+  ssize_t (*read_) (int, void *, size_t) = F (ssize_t (*) (int, void *, size_t), "read");
+  ssize_t (*write_) (int, const void *, size_t)
+      = F (ssize_t (*) (int, const void *, size_t), "write");
+  int (*close_) (int) = F (int (*) (int), "close");
+  int *(*errno_) (void) = F (int *(*) (void), "__errno_location");
+  int polls = dce_calls_poll, pipes = dce_calls_pipe;
+  int ep = epoll_create1_ (EPOLL_CLOEXEC);
+  int efd = eventfd_ (0, EFD_NONBLOCK);
+  struct epoll_event ev = { EPOLLIN, { 0 } }, got[4];
+  ev.data.u64 = 77;
+  unsigned long long value = 0;
+  int ctl = epoll_ctl_ (ep, EPOLL_CTL_ADD, efd, &ev);
+  int again = epoll_ctl_ (ep, EPOLL_CTL_ADD, efd, &ev) == -1 && *errno_ () == EEXIST;
+  int idle = epoll_wait_ (ep, got, 4, 0);
+  ssize_t empty = read_ (efd, &value, 8);
+  int empty_errno = *errno_ ();
+  value = 3;
+  write_ (efd, &value, 8);
+  eventfd_write_ (efd, 2);
+  int ready = epoll_wait_ (ep, got, 4, 1000);
+  value = 0;
+  ssize_t r = read_ (efd, &value, 8);
+  int after = epoll_wait_ (ep, got + 1, 3, 0);
+  printf ("epoll=%d %d %d idle=%d eventfd=%zd %s ready=%d data=%llu in=%d counter=%zd %llu "
+          "after=%d dce=%s\n", ep >= 0, efd >= 0, ctl, idle, empty,
+          empty_errno == EAGAIN ? "EAGAIN" : "?", ready, (unsigned long long) got[0].data.u64,
+          (got[0].events & EPOLLIN) != 0, r, value, after,
+          dce_calls_poll > polls && dce_calls_pipe == pipes + 2 ? "poll, pipes" : "host");
+  printf ("epoll_ctl(EEXIST)=%d\n", again);
+  int closes = dce_calls_close;
+  close_ (efd);
+  long (*syscall_) (long, ...) = F (long (*) (long, ...), "syscall");
+  syscall_ (SYS_close, ep);
+  printf ("close=%d (each one a pipe, two ends: the eventfd by close, the epoll by syscall)\n",
+          dce_calls_close - closes);
+  int (*pthread_sigmask_) (int, const sigset_t *, sigset_t *)
+      = F (int (*) (int, const sigset_t *, sigset_t *), "pthread_sigmask");
+  int (*kill_) (pid_t, int) = F (int (*) (pid_t, int), "kill");
+  int (*sigwait_) (const sigset_t *, int *) = F (int (*) (const sigset_t *, int *), "sigwait");
+  sigset_t set, old;
+  sigemptyset (&set);
+  sigaddset (&set, SIGTERM);
+  pthread_sigmask_ (SIG_BLOCK, &set, &old);
+  int kills = dce_calls_kill;
+  kill_ (4242, SIGTERM);
+  int sig = 0;
+  int w = sigwait_ (&set, &sig);
+  kill_ (4242, SIGUSR1);
+  pthread_sigmask (SIG_SETMASK, &old, 0);
+  printf ("sigwait=%d %d kill=%s\n", w, sig,
+          dce_calls_kill == kills + 1 ? "pending, then DCE's for SIGUSR1" : "?");
+  int (*getpeername_) (int, struct sockaddr *, socklen_t *)
+      = F (int (*) (int, struct sockaddr *, socklen_t *), "getpeername");
+  struct sockaddr_storage peer;
+  socklen_t length = sizeof peer;
+  *errno_ () = 0;
+  int gp = getpeername_ (sock, (struct sockaddr *) &peer, &length);
+  printf ("getpeername=%d %s\n", gp, *errno_ () == ENOTCONN ? "ENOTCONN" : "?");
+}
+
 int main (int argc, char **argv)
 {
+  /* (read first: the replacements' setup gives the process DCE's environment) */
+  const char *tunables = getenv ("GLIBC_TUNABLES");
   if (argc == 3 && strcmp (argv[1], "edit") == 0)
     return dce_edit_file (argv[2]) < 0;
+  if (argc == 3 && strcmp (argv[1], "dlopen") == 0)
+    {
+      /* a library as DCE loads one (initial-exec TLS: static TLS at dlopen) */
+      void *h = dlopen (argv[2], RTLD_NOW | RTLD_LOCAL);
+      printf ("dlopen=%s\nGLIBC_TUNABLES=%s\n", h ? "loaded" : dlerror (),
+              tunables ? tunables : "(unset)");
+      return 0;
+    }
   struct Libc *table;
   libc_dce (&table);
   if (argc >= 5 && strcmp (argv[1], "run") == 0)
@@ -221,5 +310,7 @@ int main (int argc, char **argv)
   printf ("__sprintf_chk=%s\n", checked);
   void *cbrt = dlsym (handles[3], "cbrt");
   printf ("cbrt=%g\n", cbrt ? ((double (*) (double)) cbrt) (27.0) : -1.0);
+  events (libc, fd);
+  printf ("GLIBC_TUNABLES=%s\n", tunables ? tunables : "(unset)");
   return 0;
 }
