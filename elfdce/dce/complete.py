@@ -437,9 +437,14 @@ static int elfdce_epoll_create (void)
 static int elfdce_epoll_ctl (int epfd, int op, int fd, struct epoll_event *event)
 {
   struct elfdce_emulated *ep = elfdce_emulated_find (epfd);
-  if (ep == 0 || ep->kind != elfdce_emulated::epoll || fd == epfd || fd < 0)
+  if (ep == 0 || fd < 0)
     {
-      *dce___errno_location () = ep == 0 && fd != epfd ? EBADF : EINVAL;
+      *dce___errno_location () = EBADF;
+      return -1;
+    }
+  if (ep->kind != elfdce_emulated::epoll || fd == epfd)
+    {
+      *dce___errno_location () = EINVAL;
       return -1;
     }
   int at = 0;
