@@ -85,6 +85,7 @@ DCE_FUNCTIONS = {
     "realloc": "void *dce_realloc (void *, size_t)",
     "vasprintf": "int dce_vasprintf (char **, const char *, va_list)",
     "select": "int dce_select (int, fd_set *, fd_set *, fd_set *, struct timeval *)",
+    "poll": "int dce_poll (struct pollfd *, nfds_t, int)",
     "setsockopt": "int dce_setsockopt (int, int, int, const void *, socklen_t)",
     "bind": "int dce_bind (int, const struct sockaddr *, socklen_t)",
     "connect": "int dce_connect (int, const struct sockaddr *, socklen_t)",
@@ -151,6 +152,64 @@ ALIGNED_HELPER = """static void *elfdce_aligned (__SIZE_TYPE__ align, __SIZE_TYP
 }
 """
 _ALIGNED_NEEDS = ("malloc", "__errno_location")
+
+
+# Waits that return at once, paced. Simulated time stands still while a process runs: a loop
+# whose select or poll finds a descriptor ready every time (iperf3's client selects on its
+# writable data stream, with no timeout, until the server's TEST_START arrives) never lets the
+# simulation reach the events it waits for, and the simulator spins for ever. After
+# ELFDCE_SPIN_CALLS such returns in a row, by one process at one simulated instant, its next
+# wait first sleeps ELFDCE_SPIN_PAUSE_NS of simulated time (about the microsecond a real select
+# on a ready descriptor costs, for each of them). A wait that blocked, or a call at another
+# instant or by another process, starts the count again: a program that does not spin is
+# never paused.
+PACE_HELPER = """#define ELFDCE_SPIN_CALLS 100
+#define ELFDCE_SPIN_PAUSE_NS 100000L
+static pid_t elfdce_spin_pid = -1;
+static struct timespec elfdce_spin_at;
+static unsigned elfdce_spin_count;
+static void elfdce_pace_begin (struct timespec *start)
+{
+  dce_clock_gettime (CLOCK_MONOTONIC, start);
+  if (elfdce_spin_count < ELFDCE_SPIN_CALLS || dce_getpid () != elfdce_spin_pid
+      || start->tv_sec != elfdce_spin_at.tv_sec || start->tv_nsec != elfdce_spin_at.tv_nsec)
+    return;
+  struct timespec pause = { 0, ELFDCE_SPIN_PAUSE_NS };
+  int saved = *dce___errno_location ();
+  dce_nanosleep (&pause, 0);
+  *dce___errno_location () = saved;
+  elfdce_spin_count = 0;
+  dce_clock_gettime (CLOCK_MONOTONIC, start);
+}
+static void elfdce_pace_end (const struct timespec *start)
+{
+  struct timespec now;
+  dce_clock_gettime (CLOCK_MONOTONIC, &now);
+  if (now.tv_sec != start->tv_sec || now.tv_nsec != start->tv_nsec)
+    {
+      elfdce_spin_count = 0;  /* it waited */
+      return;
+    }
+  pid_t pid = dce_getpid ();
+  if (pid == elfdce_spin_pid && now.tv_sec == elfdce_spin_at.tv_sec
+      && now.tv_nsec == elfdce_spin_at.tv_nsec)
+    elfdce_spin_count++;
+  else
+    {
+      elfdce_spin_pid = pid;
+      elfdce_spin_at = now;
+      elfdce_spin_count = 1;
+    }
+}
+"""
+_PACE_NEEDS = ("clock_gettime", "nanosleep", "getpid", "__errno_location")
+
+
+def _paced(call: str) -> str:
+    """The body of a wait paced by `PACE_HELPER`: ``call`` (DCE's) between its two halves."""
+    return ("  struct timespec start;\n  elfdce_pace_begin (&start);\n"
+            f"  int result = {call};\n"
+            "  elfdce_pace_end (&start);\n  return result;\n")
 
 
 # posix_spawn replayed over DCE's fork: the file actions (glibc's sysdeps/posix/spawn_int.h
@@ -788,7 +847,8 @@ ADAPTERS = (
             "  return dce_readlink (path, buf, size);\n", ("readlink",)),
     Adapter("__ppoll_chk", "int", "struct pollfd *fds, unsigned long n, "
             "const struct timespec *timeout, const void *mask, __SIZE_TYPE__ fdslen",
-            "  return dce_ppoll (fds, n, timeout, (const sigset_t *) mask);\n", ("ppoll",)),
+            _paced("dce_ppoll (fds, n, timeout, (const sigset_t *) mask)"),
+            ("ppoll", *_PACE_NEEDS)),
     Adapter("__vprintf_chk", "int", "int flag, const char *format, __builtin_va_list ap",
             "  return dce_vprintf (format, ap);\n", ("vprintf",)),
     Adapter("__vasprintf_chk", "int", "char **out, int flag, const char *format, "
@@ -804,8 +864,9 @@ ADAPTERS = (
             "  struct timeval tv, *ptv = 0;\n"
             "  if (timeout != 0)\n    {\n      tv.tv_sec = timeout->tv_sec;\n"
             "      tv.tv_usec = timeout->tv_nsec / 1000;\n      ptv = &tv;\n    }\n"
-            "  return dce_select (n, (fd_set *) readfds, (fd_set *) writefds,\n"
-            "                     (fd_set *) exceptfds, ptv);\n", ("select",)),
+            + _paced("dce_select (n, (fd_set *) readfds, (fd_set *) writefds,\n"
+                     "                           (fd_set *) exceptfds, ptv)"),
+            ("select", *_PACE_NEEDS)),
     # randomness from DCE's generator (a simulation is reproducible), not the host's entropy
     # (glibc 2.36's arc4random waits in ppoll for /dev/random)
     Adapter("arc4random", "unsigned int", "void",
@@ -1083,6 +1144,19 @@ OVERRIDES = (
             "    {\n" + _APPLY_FLAGS.format(fd="fds[0]", flags="type")
             + _APPLY_FLAGS.format(fd="fds[1]", flags="type") + "    }\n  return r;\n",
             ("socketpair", "socket", "bind", "connect", "mkdir", "getpid", "fcntl")),
+    # waits that return at once paced (PACE_HELPER): iperf3's client spun in select with
+    # simulated time standing still
+    Adapter("select", "int", "int n, void *readfds, void *writefds, void *exceptfds, "
+            "void *timeout",
+            _paced("dce_select (n, (fd_set *) readfds, (fd_set *) writefds,\n"
+                   "                           (fd_set *) exceptfds, (struct timeval *) timeout)"),
+            ("select", *_PACE_NEEDS)),
+    Adapter("poll", "int", "struct pollfd *fds, unsigned long n, int timeout",
+            _paced("dce_poll (fds, n, timeout)"), ("poll", *_PACE_NEEDS)),
+    Adapter("ppoll", "int", "struct pollfd *fds, unsigned long n, "
+            "const struct timespec *timeout, const void *mask",
+            _paced("dce_ppoll (fds, n, timeout, (const sigset_t *) mask)"),
+            ("ppoll", *_PACE_NEEDS)),
 )
 
 # Declarations glibc's headers dropped while the symbols stayed (2.33: the __xstat family and
