@@ -238,6 +238,14 @@ def assert_routed(got: dict[str, str]) -> None:
     assert got["GLIBC_TUNABLES"].endswith("glibc.rtld.optional_static_tls=16384") or (
         load_host().glibc_version() < (2, 32) or "ELFDCE_STATIC_TLS" in os.environ
         or "optional_static_tls" in os.environ.get("GLIBC_TUNABLES", ""))
+    # a process whose waits return at once, again and again at one simulated instant (iperf3's
+    # client selecting on its writable stream until the test starts), gets simulated time: every
+    # 100 such returns in a row, DCE's nanosleep for 100 us first. Waits that wait are not paced.
+    assert got["select(waiting)"] == "0 pauses 1000 waits 1000000000 ns"
+    assert got["select(alternating)"] == "0 pauses 1000 waits 500000000 ns"
+    assert got["select(spinning)"] == "9 pauses 1000 waits 900000 ns"
+    assert got["poll(spinning)"] == "9 pauses 1000 waits 900000 ns"
+    assert got["pselect(spinning)"] == "9 pauses 1000 waits 900000 ns"  # the adapter's too
 
 
 def test_simulator_stand_in_gets_every_kind_of_slot_routed(built):

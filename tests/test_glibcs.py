@@ -171,13 +171,13 @@ def test_dce_completion_for_each_glibc(root):
     assert c.define_dl_open_hook == (version >= (2, 34))  # _dl_open_hook left libc in 2.34
     assert c.io_init_version == "GLIBC_2.2.5"
     # the fixture's table has DCE-class __xstat, __fxstat, nanosleep, clock_gettime, read,
-    # realloc, socket, fcntl, poll, pipe, write, close, kill, sigwait, sigprocmask,
+    # realloc, socket, fcntl, select, poll, pipe, write, close, kill, sigwait, sigprocmask,
     # getpeername and random: the successors of those the host exports get adapters
     successors = {"clock_nanosleep", "__read_chk", "reallocarray", "getdelim", "__getdelim",
                   "copy_file_range", "splice", "tee", "posix_fadvise", "posix_fadvise64",
                   "posix_memalign", "aligned_alloc", "memalign", "valloc", "pipe2",
                   "arc4random", "arc4random_buf", "arc4random_uniform", "getrandom",
-                  "getentropy", "syscall"}
+                  "getentropy", "syscall", "pselect"}
     # epoll and eventfd emulated over poll and pipes (libuv's loop)
     successors |= {"epoll_create", "epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait",
                    "epoll_pwait2", "eventfd", "eventfd_read", "eventfd_write"}
@@ -186,7 +186,7 @@ def test_dce_completion_for_each_glibc(root):
     assert {a.successor for a in c.adapters} == {s for s in successors if host.exports_name(s)}
     assert {o.successor for o in c.overrides} == {
         "socket", "getline", "vsnprintf", "read", "write", "close", "kill", "sigwait",
-        "pthread_sigmask", "getpeername"}
+        "pthread_sigmask", "getpeername", "select", "poll"}
     # what the completion forwards that waits on the host itself, from the libc's footprint
     from elfdce.dce.complete import escaping_natives
     from elfdce.syscalls import libc_footprint

@@ -9,12 +9,16 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/select.h>
+#include <poll.h>
 #include <unistd.h>
 
 extern "C" {
 int dce_calls_xstat, dce_calls_fxstat, dce_calls_pthread_create, dce_calls_nanosleep,
     dce_calls_read, dce_calls_heap, dce_calls_poll, dce_calls_pipe, dce_calls_close,
-    dce_calls_kill;
+    dce_calls_kill, dce_calls_wait;
+/* simulated time: it passes only while a process sleeps or waits */
+static struct timespec dce_now = { 1000000000, 0 };
 static char *dce_environment[] = { (char *) "DCE=1", 0 };
 struct Process dce_process;
 
@@ -49,10 +53,53 @@ int dce_fcntl (int fd, int cmd, ...)
   return fcntl (fd, cmd, arg);
 }
 
+static void dce_advance (long sec, long nsec)
+{
+  dce_now.tv_sec += sec + (dce_now.tv_nsec + nsec) / 1000000000;
+  dce_now.tv_nsec = (dce_now.tv_nsec + nsec) % 1000000000;
+}
+
 int dce_nanosleep (const struct timespec *request, struct timespec *remain)
 {
   dce_calls_nanosleep++;
+  dce_advance (request->tv_sec, request->tv_nsec);
   return 0;
+}
+
+/* as ns-3-dce's: a wait with a timeout here waits it out (nothing becomes ready); without one,
+ * every descriptor asked about is ready at once */
+int dce_select (int n, fd_set *readfds, fd_set *writefds, fd_set *exceptfds,
+                struct timeval *timeout)
+{
+  dce_calls_wait++;
+  if (timeout != 0)
+    {
+      dce_advance (timeout->tv_sec, timeout->tv_usec * 1000L);
+      return 0;
+    }
+  return n;
+}
+
+/* descriptors that are ready now (pipes, sockets: the emulated epoll and eventfd) are
+ * ready at once; otherwise a wait with a timeout waits it out in simulated time (nothing becomes
+ * ready), and one without a timeout finds every descriptor asked about ready, as dce_select */
+int dce_poll (struct pollfd *fds, nfds_t n, int timeout)
+{
+  dce_calls_poll++;
+  dce_calls_wait++;
+  int ready = poll (fds, n, 0);
+  if (ready != 0)
+    return ready;
+  if (timeout > 0)
+    {
+      dce_advance (timeout / 1000, timeout % 1000 * 1000000L);
+      return 0;
+    }
+  if (timeout == 0)
+    return 0;
+  for (nfds_t i = 0; i < n; i++)
+    fds[i].revents = fds[i].events;
+  return (int) n;
 }
 
 int *dce___errno_location (void)
@@ -78,9 +125,11 @@ ssize_t dce_read (int fd, void *buf, size_t n)
   return read (fd, buf, n);
 }
 
+pid_t dce_pid = 4242;  /* the process running now: a test may switch it */
+
 pid_t dce_getpid (void)
 {
-  return 4242;
+  return dce_pid;
 }
 
 int dce___xstat (int ver, const char *path, struct stat *buf)
@@ -108,8 +157,7 @@ int dce_pthread_key_create (pthread_key_t *key, void (*destructor) (void *))
 
 int dce_clock_gettime (clockid_t c, struct timespec *ts)
 {
-  ts->tv_sec = 1000000000;
-  ts->tv_nsec = 0;
+  *ts = dce_now;
   return 0;
 }
 
@@ -118,11 +166,6 @@ int dce_rand (void)
   return 7;
 }
 
-int dce_poll (struct pollfd *fds, nfds_t n, int timeout)
-{
-  dce_calls_poll++;
-  return poll (fds, n, timeout);
-}
 
 int dce_pipe (int *fds)
 {

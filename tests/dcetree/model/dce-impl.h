@@ -7,7 +7,10 @@
 #include <signal.h>
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/select.h>
 struct stat;
+struct timeval;
+struct pollfd;
 extern "C" {
 struct DceGlobalVariables;
 void dce_global_variables_setup (struct DceGlobalVariables *globals);
@@ -21,6 +24,8 @@ int dce_rand (void);
 int dce_socket (int domain, int type, int protocol);
 int dce_fcntl (int fd, int cmd, ...);
 int dce_nanosleep (const struct timespec *request, struct timespec *remain);
+int dce_select (int n, fd_set *readfds, fd_set *writefds, fd_set *exceptfds,
+                struct timeval *timeout);
 int *dce___errno_location (void);
 ssize_t dce_read (int fd, void *buf, size_t n);
 void *dce_malloc (size_t n);
@@ -37,6 +42,7 @@ long int dce_random (void);
 /* what the stand-in counts, for the tests */
 extern int dce_calls_xstat, dce_calls_fxstat, dce_calls_pthread_create, dce_calls_nanosleep,
     dce_calls_read, dce_calls_heap, dce_calls_poll, dce_calls_pipe, dce_calls_close,
-    dce_calls_kill;
+    dce_calls_kill, dce_calls_wait;
+extern pid_t dce_pid;
 }
 #endif

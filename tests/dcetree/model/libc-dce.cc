@@ -12,6 +12,8 @@
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
+#include <sys/select.h>
+#include <poll.h>
 #include <fcntl.h>
 #include <errno.h>
 #include <termio.h>

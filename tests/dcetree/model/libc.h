@@ -4,7 +4,10 @@
 #define LIBC_H
 #include <stdarg.h>
 #include <stddef.h>
+/* as ns-3-dce's: sys/types.h without sys/select.h (the table's select is a trampoline) */
+#define _SYS_SELECT_H
 #include <sys/types.h>
+#undef _SYS_SELECT_H
 struct timespec;
 
 struct Libc

@@ -19,6 +19,8 @@
 #include <sys/syscall.h>
 #include <signal.h>
 #include <errno.h>
+#include <sys/select.h>
+#include <poll.h>
 #include "dce-impl.h"
 #include "dce-manager.h"
 
@@ -174,6 +176,65 @@ static void events (void *libc, int sock)
   *errno_ () = 0;
   int gp = getpeername_ (sock, (struct sockaddr *) &peer, &length);
   printf ("getpeername=%d %s\n", gp, *errno_ () == ENOTCONN ? "ENOTCONN" : "?");
+
+/* Waits through the replacement libc, `times` in a row, each either ready (no timeout: the
+ * stand-in finds every descriptor ready at once) or waiting (a timeout, waited out): all
+ * waiting, every other one, or all ready (a process spinning). Prints how many pauses the
+ * simulator put in (DCE's nanosleep), how many waits reached DCE, how much simulated time
+ * passed, and whether each wait returned what DCE's did. */
+enum wait_kind { BY_SELECT, BY_POLL, BY_PSELECT };
+enum wait_mode { WAITING, ALTERNATING, SPINNING };
+
+static void waits (void *libc, const char *key, enum wait_kind kind, enum wait_mode mode,
+                   int times)
+{
+  typedef int (*select_t) (int, fd_set *, fd_set *, fd_set *, struct timeval *);
+  typedef int (*pselect_t) (int, fd_set *, fd_set *, fd_set *, const struct timespec *,
+                            const sigset_t *);
+  typedef int (*poll_t) (struct pollfd *, nfds_t, int);
+  typedef int (*clock_t_) (clockid_t, struct timespec *);
+  void *fn = dlsym (libc, kind == BY_SELECT ? "select" : kind == BY_POLL ? "poll" : "pselect");
+  clock_t_ clock = (clock_t_) dlsym (libc, "clock_gettime");
+  if (fn == NULL)
+    {
+      printf ("%s=missing\n", key);
+      return;
+    }
+  struct timespec t0, t1;
+  clock (CLOCK_MONOTONIC, &t0);
+  int sleeps = dce_calls_nanosleep, reached = dce_calls_wait, wrong = 0;
+  for (int i = 0; i < times; i++)
+    {
+      int ready = mode == SPINNING || (mode == ALTERNATING && i % 2 == 0);
+      struct timeval tv = { 0, 1000 };
+      struct timespec ts = { 0, 1000000 };
+      struct pollfd pfd = { 0, POLLIN, 0 };
+      fd_set set;
+      FD_ZERO (&set);
+      FD_SET (0, &set);
+      int r = kind == BY_SELECT ? ((select_t) fn) (1, &set, NULL, NULL, ready ? NULL : &tv)
+            : kind == BY_POLL ? ((poll_t) fn) (&pfd, 1, ready ? -1 : 1)
+            : ((pselect_t) fn) (1, &set, NULL, NULL, ready ? NULL : &ts, NULL);
+      if (r != (ready ? 1 : 0))
+        wrong++;
+    }
+  clock (CLOCK_MONOTONIC, &t1);
+  printf ("%s=%d pauses %d waits %ld ns%s\n", key, dce_calls_nanosleep - sleeps,
+          dce_calls_wait - reached,
+          (t1.tv_sec - t0.tv_sec) * 1000000000L + t1.tv_nsec - t0.tv_nsec,
+          wrong ? " wrong results" : "");
+}
+
+static void spin_tests (void *libc)
+{
+  waits (libc, "select(waiting)", BY_SELECT, WAITING, 1000);
+  waits (libc, "select(alternating)", BY_SELECT, ALTERNATING, 1000);
+  waits (libc, "select(spinning)", BY_SELECT, SPINNING, 1000);
+  dce_pid = 4243;  /* other processes: each spin counted from its own start */
+  waits (libc, "poll(spinning)", BY_POLL, SPINNING, 1000);
+  dce_pid = 4244;
+  waits (libc, "pselect(spinning)", BY_PSELECT, SPINNING, 1000);
+  dce_pid = 4242;
 }
 
 int main (int argc, char **argv)
@@ -308,6 +369,7 @@ int main (int argc, char **argv)
   ((int (*) (char *, int, size_t, const char *, ...)) dlsym (libc, "__sprintf_chk"))
       (checked, 1, sizeof checked, "y=%d", 5);
   printf ("__sprintf_chk=%s\n", checked);
+  spin_tests (libc);
   void *cbrt = dlsym (handles[3], "cbrt");
   printf ("cbrt=%g\n", cbrt ? ((double (*) (double)) cbrt) (27.0) : -1.0);
   events (libc, fd);
