@@ -216,6 +216,8 @@ def assert_routed(got: dict[str, str]) -> None:
     assert got["cbrt"] == "3"  # libm's completion
     # socket's slot overridden: DCE's refuses SOCK_CLOEXEC, the adapter applies it with fcntl
     assert got["socket(SOCK_CLOEXEC)"] == "cloexec"
+    # an option DCE does not know succeeds with nothing written: zeros, not the caller's memory
+    assert got["getsockopt"] == "0 104 zeros, SO_TYPE SOCK_DGRAM"
     assert got["clock_nanosleep@GLIBC_2.17"] == "dce"  # a successor adapter: sleeps in DCE
     assert got["__read_chk"] == "dce"  # a fortified form over DCE's read
     assert got["__sprintf_chk"] == "y=5"  # DCE's hand-written one, given glibc's signature

@@ -185,8 +185,8 @@ def test_dce_completion_for_each_glibc(root):
     successors |= {"stat", "fstat", "stat64", "fstat64"} if version >= (2, 33) else set()
     assert {a.successor for a in c.adapters} == {s for s in successors if host.exports_name(s)}
     assert {o.successor for o in c.overrides} == {
-        "socket", "getline", "vsnprintf", "read", "write", "close", "kill", "sigwait",
-        "pthread_sigmask", "getpeername", "select", "poll"}
+        "socket", "getsockopt", "getline", "vsnprintf", "read", "write", "close", "kill",
+        "sigwait", "pthread_sigmask", "getpeername", "select", "poll"}
     # what the completion forwards that waits on the host itself, from the libc's footprint
     from elfdce.dce.complete import escaping_natives
     from elfdce.syscalls import libc_footprint

@@ -8,6 +8,7 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/select.h>
+#include <sys/socket.h>
 struct stat;
 struct timeval;
 struct pollfd;
@@ -22,6 +23,7 @@ int dce_pthread_key_create (pthread_key_t *key, void (*destructor) (void *));
 int dce_clock_gettime (clockid_t c, struct timespec *ts);
 int dce_rand (void);
 int dce_socket (int domain, int type, int protocol);
+int dce_getsockopt (int fd, int level, int name, void *value, socklen_t *length);
 int dce_fcntl (int fd, int cmd, ...);
 int dce_nanosleep (const struct timespec *request, struct timespec *remain);
 int dce_select (int n, fd_set *readfds, fd_set *writefds, fd_set *exceptfds,

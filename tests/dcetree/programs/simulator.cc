@@ -19,6 +19,8 @@
 #include <sys/syscall.h>
 #include <signal.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/select.h>
 #include <poll.h>
 #include "dce-impl.h"
@@ -331,6 +333,20 @@ int main (int argc, char **argv)
   int fd = sock (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   printf ("socket(SOCK_CLOEXEC)=%s\n",
           fd < 0 ? "refused" : fcntl (fd, F_GETFD) & FD_CLOEXEC ? "cloexec" : "no cloexec");
+  typedef int (*getsockopt_t) (int, int, int, void *, socklen_t *);
+  getsockopt_t get = (getsockopt_t) dlsym (libc, "getsockopt");
+  unsigned char info[104];
+  memset (info, 0xaa, sizeof info);
+  socklen_t info_length = sizeof info;
+  int got_info = get (fd, IPPROTO_TCP, TCP_INFO, info, &info_length);
+  int zeros = 0;
+  for (unsigned i = 0; i < sizeof info; i++)
+    zeros += info[i] == 0;
+  int type = -1;
+  socklen_t type_length = sizeof type;
+  get (fd, SOL_SOCKET, SO_TYPE, &type, &type_length);
+  printf ("getsockopt=%d %d zeros, SO_TYPE %s\n", got_info, zeros,
+          type == SOCK_DGRAM ? "SOCK_DGRAM" : "wrong");
   void *sleep2 = dlvsym (libc, "clock_nanosleep", "GLIBC_2.17");
   if (sleep2 != NULL)
     {
