@@ -17,7 +17,6 @@
 #include <fcntl.h>
 #include <errno.h>
 #include <termio.h>
-#include <poll.h>
 
 typedef void (*func_t) (...);
 

@@ -178,6 +178,7 @@ static void events (void *libc, int sock)
   *errno_ () = 0;
   int gp = getpeername_ (sock, (struct sockaddr *) &peer, &length);
   printf ("getpeername=%d %s\n", gp, *errno_ () == ENOTCONN ? "ENOTCONN" : "?");
+}
 
 /* Waits through the replacement libc, `times` in a row, each either ready (no timeout: the
  * stand-in finds every descriptor ready at once) or waiting (a timeout, waited out): all
