@@ -752,6 +752,12 @@ def _stat(successor: str, predecessor: str, params: str, args: str, ver: str = "
                    (predecessor,))
 
 
+def _einval_if(condition: str) -> str:
+    """C lines that fail with EINVAL when ``condition`` holds (flags glibc's call refuses)."""
+    return (f"  if ({condition})\n    {{\n      *dce___errno_location () = EINVAL;\n"
+            "      return -1;\n    }\n")
+
+
 ADAPTERS = (
     # glibc 2.33 (NEWS: "the stat family ... are now provided as regular functions"): the
     # __xstat family (version argument first) became plain stat/fstat/lstat/fstatat, mknod/at.
@@ -957,11 +963,10 @@ ADAPTERS = (
     # epoll and eventfd over DCE's poll and pipes (EMULATED_HELPER): libuv's loop (bind's dig
     # and host) waited on the host with DCE's descriptor numbers and aborted
     Adapter("epoll_create", "int", "int size",
-            "  if (size <= 0)\n    {\n      *dce___errno_location () = EINVAL;\n      return -1;\n    }\n"
-            "  return elfdce_epoll_create ();\n", EMULATED_NEEDS),
+            _einval_if("size <= 0") + "  return elfdce_epoll_create ();\n", EMULATED_NEEDS),
     Adapter("epoll_create1", "int", "int flags",
-            "  if (flags & ~EPOLL_CLOEXEC)\n    {\n      *dce___errno_location () = EINVAL;\n"
-            "      return -1;\n    }\n  return elfdce_epoll_create ();\n", EMULATED_NEEDS),
+            _einval_if("flags & ~EPOLL_CLOEXEC") + "  return elfdce_epoll_create ();\n",
+            EMULATED_NEEDS),
     Adapter("epoll_ctl", "int", "int epfd, int op, int fd, struct epoll_event *event",
             "  return elfdce_epoll_ctl (epfd, op, fd, event);\n", EMULATED_NEEDS),
     Adapter("epoll_wait", "int", "int epfd, struct epoll_event *events, int max, int timeout",
@@ -979,9 +984,8 @@ ADAPTERS = (
             "  return elfdce_epoll_wait (epfd, events, max, ms, (const sigset_t *) mask);\n",
             EMULATED_NEEDS),
     Adapter("eventfd", "int", "unsigned int initial, int flags",
-            "  if (flags & ~(EFD_CLOEXEC | EFD_NONBLOCK | EFD_SEMAPHORE))\n"
-            "    {\n      *dce___errno_location () = EINVAL;\n      return -1;\n    }\n"
-            "  return elfdce_eventfd (initial, flags);\n", EMULATED_NEEDS),
+            _einval_if("flags & ~(EFD_CLOEXEC | EFD_NONBLOCK | EFD_SEMAPHORE)")
+            + "  return elfdce_eventfd (initial, flags);\n", EMULATED_NEEDS),
     Adapter("eventfd_read", "int", "int fd, unsigned long long *value",
             "  return elfdce_dce_read (fd, value, 8) == 8 ? 0 : -1;\n", EMULATED_NEEDS),
     Adapter("eventfd_write", "int", "int fd, unsigned long long value",
