@@ -107,7 +107,21 @@ static int run_program (struct Libc *table, const char *libdir, const char *work
   return 0;
 }
 
-#define F(type, name) ((type) dlsym (libc, name))
+/* a function of the replacements: libc's, or (before glibc 2.34 moved them) libpthread's */
+static void *replacement_handles[2];
+
+static void *replacement (const char *name)
+{
+  for (void *h : replacement_handles)
+    {
+      void *p = h != NULL ? dlsym (h, name) : NULL;
+      if (p != NULL)
+        return p;
+    }
+  fprintf (stderr, "%s: in none of the replacement libraries\n", name);
+  exit (3);
+}
+#define F(type, name) ((type) replacement (name))
 
 /* epoll and eventfd (libuv's loop: bind's dig and host), kill to itself and sigwait (isc_app),
  * getpeername's errno, syscall's close: through the replacements, over the stand-in's DCE */
@@ -389,6 +403,8 @@ int main (int argc, char **argv)
   spin_tests (libc);
   void *cbrt = dlsym (handles[3], "cbrt");
   printf ("cbrt=%g\n", cbrt ? ((double (*) (double)) cbrt) (27.0) : -1.0);
+  replacement_handles[0] = libc;
+  replacement_handles[1] = handles[1];
   events (libc, fd);
   printf ("GLIBC_TUNABLES=%s\n", tunables ? tunables : "(unset)");
   return 0;
