@@ -20,7 +20,7 @@ from .._record import Record
 from ..data import csrc_dir
 from ..versionmaps.script import exact_script
 from ..exports import c_identifier, internal_name
-from ..fsutil import write_atomic
+from ..fsutil import write_if_changed
 from .plan import NS3_VERSION, ShimPlan
 
 # e_machine -> the arch template, for the ELF64 little-endian targets with a trampoline.
@@ -221,8 +221,8 @@ def write_sources(plan: ShimPlan, arch: str, directory: str, source: str = "") -
     for name in (f"arch-{arch}.s", *RUNTIME_FILES):
         with open(os.path.join(shim_dir, name), encoding="utf-8") as f:
             texts[name] = f.read()
-    for name, text in texts.items():
-        write_atomic(os.path.join(directory, name), text.encode("utf-8", "surrogateescape"))
+    for name, text in texts.items():  # unchanged sources keep their mtime (a rebuild's)
+        write_if_changed(os.path.join(directory, name), text.encode("utf-8", "surrogateescape"))
     return ShimSources(directory, os.path.join(directory, f"{base}.c"), tuple(sorted(texts)), arch)
 
 

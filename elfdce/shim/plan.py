@@ -80,16 +80,11 @@ class ShimPlan(Record):
     no_ops: tuple[ExportPair, ...]  # defined as functions that return at once
     excluded: tuple[Exclusion, ...]
     entries: tuple[str, ...]  # the shim's own NS3 functions: <lib>_setup, <lib>_describe
+    exported: tuple[ExportPair, ...]  # the host pairs it exports (host kind and size kept)
 
     @property
     def describe(self) -> str:
         return f"{self.library.key}_describe"
-
-    @property
-    def exported(self) -> tuple[ExportPair, ...]:
-        """The host pairs the shim exports (with their host kind and size)."""
-        gone = {(e.pair.name, e.pair.version) for e in self.excluded}
-        return tuple(p for p in self.host.pairs if (p.name, p.version) not in gone)
 
     def expected(self) -> set[tuple[str, str, bool, str, int]]:
         """(name, version, default, type, size) the built shim must export: the host's pairs
@@ -126,8 +121,10 @@ def plan_shim(library: GlibcLibrary, host: ExportSet, policy: Policy) -> ShimPla
             excluded.append(Exclusion(p, f"symbol type {p.kind}: neither a function nor data"))
     slots = _slots(policy, functions, by_name, position)
     entries = (library.setup, f"{library.key}_describe")
+    gone = {(e.pair.name, e.pair.version) for e in excluded}
+    exported = tuple(p for p in host.pairs if (p.name, p.version) not in gone)
     return ShimPlan(library, host, tuple(slots), tuple(data), tuple(no_ops), tuple(excluded),
-                    entries)
+                    entries, exported)
 
 
 def _first_entries(policy: Policy) -> tuple[dict[str, PolicyEntry], dict[str, int]]:
