@@ -236,6 +236,13 @@ def assert_routed(got: dict[str, str]) -> None:
     # a signal the process blocked and sends itself is sigwait's; another one is DCE's kill
     assert got["sigwait"] == "0 15 kill=pending, then DCE's for SIGUSR1"
     assert got["getpeername"] == "-1 ENOTCONN"  # DCE's -1 without an errno
+    # pthread barriers over DCE's mutex and condition variable (bind 9.20's libisc: the host's
+    # blocked a fiber's thread and the simulator stood still): count 0 refused, two parties, one
+    # serial; made and destroyed with DCE's (mutex and cond init, broadcast, both destroyed)
+    assert got["pthread_barrier"] == "EINVAL 0 serial=1 zero=1 0 dce=5"
+    # a futex wait of syscall (liburcu's): EAGAIN for another value, else one wait in DCE's poll
+    # (simulated time), returned as a wake-up; a wake returns at once
+    assert got["futex"] == "-1 EAGAIN 0 0 polls=1"
     # started again once, with static TLS for the libraries DCE dlopens (other test below)
     assert got["GLIBC_TUNABLES"].endswith("glibc.rtld.optional_static_tls=16384") or (
         load_host().glibc_version() < (2, 32) or "ELFDCE_STATIC_TLS" in os.environ

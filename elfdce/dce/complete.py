@@ -114,6 +114,14 @@ DCE_FUNCTIONS = {
     "getpeername": "int dce_getpeername (int, struct sockaddr *, socklen_t *)",
     "write": "ssize_t dce_write (int, const void *, size_t)",
     "kill": "int dce_kill (pid_t, int)",
+    "pthread_mutex_init": "int dce_pthread_mutex_init (pthread_mutex_t *, const pthread_mutexattr_t *)",
+    "pthread_mutex_lock": "int dce_pthread_mutex_lock (pthread_mutex_t *)",
+    "pthread_mutex_unlock": "int dce_pthread_mutex_unlock (pthread_mutex_t *)",
+    "pthread_mutex_destroy": "int dce_pthread_mutex_destroy (pthread_mutex_t *)",
+    "pthread_cond_init": "int dce_pthread_cond_init (pthread_cond_t *, const pthread_condattr_t *)",
+    "pthread_cond_wait": "int dce_pthread_cond_wait (pthread_cond_t *, pthread_mutex_t *)",
+    "pthread_cond_broadcast": "int dce_pthread_cond_broadcast (pthread_cond_t *)",
+    "pthread_cond_destroy": "int dce_pthread_cond_destroy (pthread_cond_t *)",
 }
 
 # O_CLOEXEC/SOCK_CLOEXEC and O_NONBLOCK/SOCK_NONBLOCK as the flags of accept4, pipe2, dup3 and
@@ -293,6 +301,30 @@ static int elfdce_spawn (int *pid, const char *path, const void *actions, const 
     dce_execve (path, argv, envp);
   dce_exit (127);
   return 0;
+}
+"""
+
+
+# pthread barriers over DCE's mutex and condition variable. DCE 1.12 has none: the host's
+# pthread_barrier_wait blocked the fiber's host thread on a futex that the other parties, fibers
+# of the same simulator that only run when it yields, could never reach (bind 9.20's libisc
+# starts its loops behind one: Debian 13's dig and host hung at start, the simulator idle). The
+# barrier's storage holds a pointer to the record (pthread_barrier_t is 32 bytes on x86_64 and
+# aarch64: too small for DCE's mutex and condition variable).
+BARRIER_NEEDS = ("pthread_mutex_init", "pthread_mutex_lock", "pthread_mutex_unlock",
+                 "pthread_mutex_destroy", "pthread_cond_init", "pthread_cond_wait",
+                 "pthread_cond_broadcast", "pthread_cond_destroy")
+BARRIER_HELPER = """struct elfdce_barrier
+{
+  pthread_mutex_t lock;
+  pthread_cond_t cond;
+  unsigned int count, arrived, generation;
+};
+static struct elfdce_barrier *elfdce_barrier_of (void *barrier)
+{
+  struct elfdce_barrier *b;
+  memcpy (&b, barrier, sizeof b);
+  return b;
 }
 """
 
@@ -1008,6 +1040,20 @@ ADAPTERS = (
             "      for (__SIZE_TYPE__ i = 0; i < (__SIZE_TYPE__) a[1]; i++)\n"
             "        ((unsigned char *) a[0])[i] = (unsigned char) (dce_random () >> 7);\n"
             "      return a[1];\n"
+            # a futex wait sleeps one simulated millisecond and returns as a wake-up (callers
+            # test the word again: a wake-up may be spurious); the host's blocked the fiber's
+            # thread, and the simulator stood still (liburcu's futex, in bind 9.20's libisc)
+            "    case SYS_futex:\n"
+            "      switch (a[1] & 127)\n        {\n"
+            "        case 0: case 9: /* FUTEX_WAIT, FUTEX_WAIT_BITSET */\n"
+            "          if (*(volatile int *) a[0] != (int) a[2])\n"
+            "            {\n              *dce___errno_location () = EAGAIN;\n"
+            "              return -1;\n            }\n"
+            "          dce_poll (0, 0, 1);\n          return 0;\n"
+            "        case 1: case 10: /* FUTEX_WAKE, FUTEX_WAKE_BITSET: the waiters poll */\n"
+            "          return 0;\n"
+            "        default:\n"
+            "          *dce___errno_location () = ENOSYS;\n          return -1;\n        }\n"
             "    case SYS_sendmmsg: case SYS_recvmmsg: case SYS_preadv: case SYS_pwritev:\n"
             "    case SYS_preadv2: case SYS_pwritev2: case SYS_copy_file_range: case SYS_statx:\n"
             "    case SYS_dup3: case SYS_splice: case SYS_tee: case SYS_epoll_create1:\n"
@@ -1020,6 +1066,32 @@ ADAPTERS = (
             "int fd, void *buf, __SIZE_TYPE__ n, __SIZE_TYPE__ size, int flags, "
             "struct sockaddr *from, unsigned int *length",
             "  return dce_recvfrom (fd, buf, n, flags, from, length);\n", ("recvfrom",)),
+    # pthread barriers over DCE's mutex and condition variable (BARRIER_HELPER): bind 9.20's
+    # libisc waited on the host's, and the simulator stood still (Debian 13's dig and host)
+    Adapter("pthread_barrier_init", "int", "void *barrier, const void *attr, unsigned int count",
+            "  if (count == 0)\n    return EINVAL;\n"
+            "  struct elfdce_barrier *b = (struct elfdce_barrier *) calloc (1, sizeof *b);\n"
+            "  if (b == 0)\n    return ENOMEM;\n"
+            "  dce_pthread_mutex_init (&b->lock, 0);\n  dce_pthread_cond_init (&b->cond, 0);\n"
+            "  b->count = count;\n  memcpy (barrier, &b, sizeof b);\n  return 0;\n",
+            BARRIER_NEEDS),
+    Adapter("pthread_barrier_wait", "int", "void *barrier",
+            "  struct elfdce_barrier *b = elfdce_barrier_of (barrier);\n"
+            "  dce_pthread_mutex_lock (&b->lock);\n"
+            "  unsigned int generation = b->generation;\n"
+            "  if (++b->arrived == b->count)\n    {\n"
+            "      b->arrived = 0;\n      b->generation++;\n"
+            "      dce_pthread_cond_broadcast (&b->cond);\n"
+            "      dce_pthread_mutex_unlock (&b->lock);\n"
+            "      return PTHREAD_BARRIER_SERIAL_THREAD;\n    }\n"
+            "  while (b->generation == generation)\n"
+            "    dce_pthread_cond_wait (&b->cond, &b->lock);\n"
+            "  dce_pthread_mutex_unlock (&b->lock);\n  return 0;\n", BARRIER_NEEDS),
+    Adapter("pthread_barrier_destroy", "int", "void *barrier",
+            "  struct elfdce_barrier *b = elfdce_barrier_of (barrier);\n"
+            "  if (b->arrived != 0)\n    return EBUSY;\n"
+            "  dce_pthread_cond_destroy (&b->cond);\n  dce_pthread_mutex_destroy (&b->lock);\n"
+            "  free (b);\n  return 0;\n", BARRIER_NEEDS),
 )
 
 # Table entries whose slot gets an adapter instead of what DCE fills in: a newer calling

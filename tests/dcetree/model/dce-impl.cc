@@ -16,7 +16,7 @@
 extern "C" {
 int dce_calls_xstat, dce_calls_fxstat, dce_calls_pthread_create, dce_calls_nanosleep,
     dce_calls_read, dce_calls_heap, dce_calls_poll, dce_calls_pipe, dce_calls_close,
-    dce_calls_kill, dce_calls_wait;
+    dce_calls_kill, dce_calls_wait, dce_calls_sync;
 /* simulated time: it passes only while a process sleeps or waits */
 static struct timespec dce_now = { 1000000000, 0 };
 static char *dce_environment[] = { (char *) "DCE=1", 0 };
@@ -220,4 +220,51 @@ long int dce_random (void)
 {
   return 12345;
 }
+}
+
+/* mutexes and condition variables: the host's (the stand-in's threads are host threads),
+ * counted (the pthread barriers elfdce builds over them) */
+int dce_pthread_mutex_init (pthread_mutex_t *m, const pthread_mutexattr_t *a)
+{
+  dce_calls_sync++;
+  return pthread_mutex_init (m, a);
+}
+
+int dce_pthread_mutex_lock (pthread_mutex_t *m)
+{
+  return pthread_mutex_lock (m);
+}
+
+int dce_pthread_mutex_unlock (pthread_mutex_t *m)
+{
+  return pthread_mutex_unlock (m);
+}
+
+int dce_pthread_mutex_destroy (pthread_mutex_t *m)
+{
+  dce_calls_sync++;
+  return pthread_mutex_destroy (m);
+}
+
+int dce_pthread_cond_init (pthread_cond_t *c, const pthread_condattr_t *a)
+{
+  dce_calls_sync++;
+  return pthread_cond_init (c, a);
+}
+
+int dce_pthread_cond_wait (pthread_cond_t *c, pthread_mutex_t *m)
+{
+  return pthread_cond_wait (c, m);
+}
+
+int dce_pthread_cond_broadcast (pthread_cond_t *c)
+{
+  dce_calls_sync++;
+  return pthread_cond_broadcast (c);
+}
+
+int dce_pthread_cond_destroy (pthread_cond_t *c)
+{
+  dce_calls_sync++;
+  return pthread_cond_destroy (c);
 }

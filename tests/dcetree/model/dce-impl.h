@@ -41,10 +41,18 @@ int dce_sigwait (const sigset_t *set, int *sig);
 int dce_sigprocmask (int how, const sigset_t *set, sigset_t *old);
 int dce_getpeername (int fd, struct sockaddr *name, socklen_t *length);
 long int dce_random (void);
+int dce_pthread_mutex_init (pthread_mutex_t *m, const pthread_mutexattr_t *a);
+int dce_pthread_mutex_lock (pthread_mutex_t *m);
+int dce_pthread_mutex_unlock (pthread_mutex_t *m);
+int dce_pthread_mutex_destroy (pthread_mutex_t *m);
+int dce_pthread_cond_init (pthread_cond_t *c, const pthread_condattr_t *a);
+int dce_pthread_cond_wait (pthread_cond_t *c, pthread_mutex_t *m);
+int dce_pthread_cond_broadcast (pthread_cond_t *c);
+int dce_pthread_cond_destroy (pthread_cond_t *c);
 /* what the stand-in counts, for the tests */
 extern int dce_calls_xstat, dce_calls_fxstat, dce_calls_pthread_create, dce_calls_nanosleep,
     dce_calls_read, dce_calls_heap, dce_calls_poll, dce_calls_pipe, dce_calls_close,
-    dce_calls_kill, dce_calls_wait;
+    dce_calls_kill, dce_calls_wait, dce_calls_sync;
 extern pid_t dce_pid;
 }
 #endif

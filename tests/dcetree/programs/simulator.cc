@@ -17,6 +17,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
+#include <linux/futex.h>
 #include <signal.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -192,6 +193,49 @@ static void events (void *libc, int sock)
   *errno_ () = 0;
   int gp = getpeername_ (sock, (struct sockaddr *) &peer, &length);
   printf ("getpeername=%d %s\n", gp, *errno_ () == ENOTCONN ? "ENOTCONN" : "?");
+}
+
+/* pthread barriers over DCE's mutex and condition variable (bind 9.20's libisc: the host's
+ * blocked a fiber's thread), syscall's futex waits in simulated time (liburcu's) */
+typedef int (*barrier_wait_t) (pthread_barrier_t *);
+static barrier_wait_t barrier_wait_;
+static void *barrier_party (void *b)
+{
+  return (void *) (long) barrier_wait_ ((pthread_barrier_t *) b);
+}
+
+static void barriers (void *libc)
+{
+  int (*init_) (pthread_barrier_t *, const pthread_barrierattr_t *, unsigned)
+      = F (int (*) (pthread_barrier_t *, const pthread_barrierattr_t *, unsigned),
+           "pthread_barrier_init");
+  int (*destroy_) (pthread_barrier_t *) = F (int (*) (pthread_barrier_t *),
+                                             "pthread_barrier_destroy");
+  barrier_wait_ = F (barrier_wait_t, "pthread_barrier_wait");
+  int syncs = dce_calls_sync;
+  pthread_barrier_t b;
+  int zero = init_ (&b, 0, 0);
+  int made = init_ (&b, 0, 2);
+  pthread_t t;
+  pthread_create (&t, 0, barrier_party, &b);
+  int mine = barrier_wait_ (&b);
+  void *theirs;
+  pthread_join (t, &theirs);
+  int serial = (mine == PTHREAD_BARRIER_SERIAL_THREAD) + ((long) theirs == PTHREAD_BARRIER_SERIAL_THREAD);
+  int zeros = (mine == 0) + ((long) theirs == 0);
+  int done = destroy_ (&b);
+  printf ("pthread_barrier=%s %d serial=%d zero=%d %d dce=%d\n", zero == EINVAL ? "EINVAL" : "?",
+          made, serial, zeros, done, dce_calls_sync - syncs);
+  long (*syscall_) (long, ...) = F (long (*) (long, ...), "syscall");
+  int *(*errno_) (void) = F (int *(*) (void), "__errno_location");
+  int word = 1;
+  int polls = dce_calls_poll;
+  long other = syscall_ (SYS_futex, &word, FUTEX_WAIT_PRIVATE, 2, 0, 0, 0);
+  int other_errno = *errno_ ();
+  long same = syscall_ (SYS_futex, &word, FUTEX_WAIT, 1, 0, 0, 0);
+  long wake = syscall_ (SYS_futex, &word, FUTEX_WAKE_PRIVATE, 1, 0, 0, 0);
+  printf ("futex=%ld %s %ld %ld polls=%d\n", other, other_errno == EAGAIN ? "EAGAIN" : "?",
+          same, wake, dce_calls_poll - polls);
 }
 
 /* Waits through the replacement libc, `times` in a row, each either ready (no timeout: the
@@ -406,6 +450,7 @@ int main (int argc, char **argv)
   replacement_handles[0] = libc;
   replacement_handles[1] = handles[1];
   events (libc, fd);
+  barriers (libc);
   printf ("GLIBC_TUNABLES=%s\n", tunables ? tunables : "(unset)");
   return 0;
 }
