@@ -172,7 +172,8 @@ def test_dce_completion_for_each_glibc(root):
     assert c.io_init_version == "GLIBC_2.2.5"
     # the fixture's table has DCE-class __xstat, __fxstat, nanosleep, clock_gettime, read,
     # realloc, socket, fcntl, select, poll, pipe, write, close, kill, sigwait, sigprocmask,
-    # getpeername, random, pthread_mutex_* and pthread_cond_*: the successors of those the host exports get adapters
+    # getpeername, random, pthread_mutex_* and pthread_cond_*: the successors of those the host
+    # exports get adapters
     successors = {"clock_nanosleep", "__read_chk", "reallocarray", "getdelim", "__getdelim",
                   "copy_file_range", "splice", "tee", "posix_fadvise", "posix_fadvise64",
                   "posix_memalign", "aligned_alloc", "memalign", "valloc", "pipe2",

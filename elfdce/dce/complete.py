@@ -114,7 +114,8 @@ DCE_FUNCTIONS = {
     "getpeername": "int dce_getpeername (int, struct sockaddr *, socklen_t *)",
     "write": "ssize_t dce_write (int, const void *, size_t)",
     "kill": "int dce_kill (pid_t, int)",
-    "pthread_mutex_init": "int dce_pthread_mutex_init (pthread_mutex_t *, const pthread_mutexattr_t *)",
+    "pthread_mutex_init":
+        "int dce_pthread_mutex_init (pthread_mutex_t *, const pthread_mutexattr_t *)",
     "pthread_mutex_lock": "int dce_pthread_mutex_lock (pthread_mutex_t *)",
     "pthread_mutex_unlock": "int dce_pthread_mutex_unlock (pthread_mutex_t *)",
     "pthread_mutex_destroy": "int dce_pthread_mutex_destroy (pthread_mutex_t *)",
