@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 
+import pytest
 from conftest import ROOT, run_cli
 from test_dce_prepare import copy_fixture
 
@@ -90,7 +91,6 @@ def test_the_loader_finds_elfdce_on_path_then_where_it_was(tmp_path):
     probe = subprocess.run([sys.executable, "-I", "-S", "-c", "import elfdce"],
                            capture_output=True, text=True, timeout=60)
     if probe.returncode == 0:
-        import pytest
         pytest.skip("elfdce is importable without site-packages here: nothing to find")
     tree = copy_fixture(str(tmp_path / "dce"))
     assert run_cli("dce", "prepare", tree).returncode == 0
@@ -167,8 +167,6 @@ def test_a_no_op_build_does_nothing_and_a_touched_source_reruns_its_steps(tmp_pa
 
 
 def test_an_ns3_prefix_with_pkgconfig_only_under_lib64_is_found_and_an_empty_one_refused(tmp_path):
-    import pytest
-
     from elfdce.dce.waf import ns3_version_in_lib64
 
     prefix = tmp_path / "ns3"

@@ -20,7 +20,7 @@ An added pair keeps its target's type, not its size (so data with several versio
 from __future__ import annotations
 
 from .._record import Record
-from ..elf import read_static_symbols, read_static_symbols_and_sections
+from ..elf import read_static_symbols_and_sections
 from ..elf.constants import STB_GLOBAL, STB_WEAK, STT_FUNC, STT_GNU_IFUNC, STT_OBJECT
 from ..exports import ExportSet, names_needing_symver, pair_label
 from ..glibc.libs import is_version_placeholder
@@ -35,14 +35,23 @@ if TYPE_CHECKING:
 _BINDS = (STB_GLOBAL, STB_WEAK)
 
 
+def object_definitions(path: str) -> tuple[frozenset[str], dict[str, tuple[str, int, int]]]:
+    """The global and weak names the relocatable object ``path`` defines (``name@VER``
+    included), and where each one defined in a section is: (section name, value, type)."""
+    symbols, sections = read_static_symbols_and_sections(path)
+    names: set[str] = set()
+    placed: dict[str, tuple[str, int, int]] = {}
+    for s in symbols:
+        if s.is_defined and s.bind in _BINDS and s.name:
+            names.add(s.name)
+            if 0 < s.shndx < len(sections):
+                placed.setdefault(s.name, (sections[s.shndx].name, s.value, s.type))
+    return frozenset(names), placed
+
+
 def defined_names(objects: Iterable[str]) -> frozenset[str]:
     """The global and weak names the relocatable ``objects`` define (``name@VER`` included)."""
-    out: set[str] = set()
-    for path in objects:
-        for s in read_static_symbols(path):
-            if s.is_defined and s.bind in _BINDS and s.name:
-                out.add(s.name)
-    return frozenset(out)
+    return frozenset().union(*(object_definitions(path)[0] for path in objects))
 
 
 def glue_pairs(defined: frozenset[str], exports: ExportSet,
@@ -70,14 +79,11 @@ def glue_pairs(defined: frozenset[str], exports: ExportSet,
 _OBJCOPY_TYPES = {STT_FUNC: ",function", STT_OBJECT: ",object", STT_GNU_IFUNC: ",indirect-function"}
 
 
-def objcopy_glue_arguments(obj: str, pairs: Iterable[tuple[str, str]]) -> list[str]:
-    """The ``objcopy`` options that add to ``obj`` each glue pair whose target it defines in
-    one of its sections (``--add-symbol LABEL=SECTION:VALUE,global,TYPE``)."""
-    symbols, sections = read_static_symbols_and_sections(obj)
-    where: dict[str, tuple[str, int, int]] = {}
-    for s in symbols:
-        if s.is_defined and s.bind in _BINDS and s.name and 0 < s.shndx < len(sections):
-            where.setdefault(s.name, (sections[s.shndx].name, s.value, s.type))
+def objcopy_glue_arguments(where: dict[str, tuple[str, int, int]],
+                           pairs: Iterable[tuple[str, str]]) -> list[str]:
+    """The ``objcopy`` options that add to an object each glue pair whose target it defines in
+    one of its sections (``where``, from `object_definitions`):
+    ``--add-symbol LABEL=SECTION:VALUE,global,TYPE``."""
     args = []
     plain = set()
     for label, target in pairs:

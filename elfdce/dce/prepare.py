@@ -135,22 +135,28 @@ def apply_edits(rel: str, text: str, path: str, left_out: list[str] | None = Non
 
 def elfdce_identity() -> dict[str, str]:
     """This elfdce: its version, where it is (the directory holding the package) and a digest
-    of its code, as recorded in the manifest by each prepare."""
-    import hashlib
+    of its code, as recorded in the manifest by each prepare (read once a process: the code
+    does not change under it)."""
+    if not _IDENTITY:
+        import hashlib
 
-    from .. import __version__
+        from .. import __version__
 
-    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    h = hashlib.sha256()
-    for d, dirs, files in sorted(os.walk(package)):
-        dirs[:] = sorted(x for x in dirs if x != "__pycache__")
-        for name in sorted(files):
-            if name.endswith((".py", ".c", ".h", ".s", ".json", ".version", ".tsv")):
-                path = os.path.join(d, name)
-                h.update(os.path.relpath(path, package).encode() + b"\0")
-                h.update(_read(path))
-    return {"version": __version__, "path": os.path.dirname(package),
-            "digest": h.hexdigest()[:12]}
+        package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        h = hashlib.sha256()
+        for d, dirs, files in os.walk(package):
+            dirs[:] = sorted(x for x in dirs if x != "__pycache__")
+            for name in sorted(files):
+                if name.endswith((".py", ".c", ".h", ".s", ".json", ".version", ".tsv")):
+                    path = os.path.join(d, name)
+                    h.update(os.path.relpath(path, package).encode() + b"\0")
+                    h.update(_read(path))
+        _IDENTITY.update(version=__version__, path=os.path.dirname(package),
+                         digest=h.hexdigest()[:12])
+    return dict(_IDENTITY)
+
+
+_IDENTITY: dict[str, str] = {}
 
 
 def describe_identity(who: dict[str, str]) -> str:

@@ -22,12 +22,13 @@ from ..elf import read_elf
 from ..fsutil import holds, write_if_changed
 from ..versionmaps import build_map
 from .generate import Generated, generate, write_generated
-from .glue import check_exports, defined_names, glue_pairs, objcopy_glue_arguments
+from .glue import check_exports, glue_pairs, object_definitions, objcopy_glue_arguments
 from .host import load_host
 from .tree import ELFDCE_DIR, open_tree
 
 HOST_GLIBC = "/"
-_STATE: dict[str, Generated] = {}
+# this build: the arguments of its generation ("args") and the generated set ("generated")
+_STATE: dict = {}
 
 
 def _sysroot(env) -> str | None:
@@ -157,12 +158,9 @@ def _generated() -> Generated:
     """The generated set of this build: made now when attach found it up to date on disk
     (a glue or check step that runs needs the completion and the host's exports)."""
     if "generated" not in _STATE:
-        tree, cxx, flags, sysroot = _LAZY["args"]
+        tree, cxx, flags, sysroot = _STATE["args"]
         _STATE["generated"] = generate(tree, cxx, flags, sysroot=sysroot)
     return _STATE["generated"]
-
-
-_LAZY: dict[str, tuple] = {}
 
 
 def attach(bld) -> None:
@@ -172,10 +170,11 @@ def attach(bld) -> None:
     env = bld.env
     flags = list(env.CXXFLAGS) + [f"-D{d}" for d in env.DEFINES]
     cxx, sysroot = list(env.CXX), _sysroot(env)
-    key = json.dumps(generation_key(tree, cxx, flags, sysroot), indent=1, sort_keys=True) + "\n"
+    made_from = generation_key(tree, cxx, flags, sysroot)
+    key = json.dumps(made_from, indent=1, sort_keys=True) + "\n"
     gen_dir = os.path.join(tree.elfdce_dir, "gen")
-    _LAZY["args"] = (tree, cxx, flags, sysroot)
-    _STATE.pop("generated", None)
+    _STATE.clear()
+    _STATE["args"] = (tree, cxx, flags, sysroot)
     up_to_date = (holds(os.path.join(gen_dir, KEY), key.encode())
                   and all(os.path.isfile(os.path.join(gen_dir, n)) for n in _EXPECTED))
     if not up_to_date:
@@ -185,10 +184,10 @@ def attach(bld) -> None:
         if changed:
             Logs.info("elfdce: regenerated %s" % ", ".join(changed))
         _STATE["generated"] = generated
-    env.ELFDCE_CODE = json.loads(key)["elfdce"]  # in the glue and check steps' signatures
+    env.ELFDCE_CODE = made_from["elfdce"]  # in the glue and check steps' signatures
     gen = f"{ELFDCE_DIR}/gen"
     key_node = bld.path.find_node(f"{gen}/{KEY}")
-    present = {loc.library.key for loc in _located(sysroot) if loc.path is not None}
+    present = set(made_from["libraries"])  # the host's libraries elfdce found
     for group in bld.groups:
         for tg in group:
             if getattr(tg, "rule", None) is version_rule:
@@ -218,12 +217,6 @@ def attach(bld) -> None:
                 tg.lib = Utils.to_list(getattr(tg, "lib", [])) + ["m", "rt", "pthread", "dl"]
 
 
-def _located(sysroot: str | None):
-    from ..glibc.libs import locate
-
-    return locate(sysroot)
-
-
 class elfdce_glue(Task.Task):  # noqa: N801 (waf names a task class by the task's name)
     """Copy one library's compiled objects with its glue symbols added (`glue.glue_pairs`)."""
 
@@ -235,10 +228,12 @@ class elfdce_glue(Task.Task):  # noqa: N801 (waf names a task class by the task'
         lib = generated.host.library(self.elfdce_key)
         assert lib is not None  # attach gives the feature only to libraries the host has
         objects = [n.abspath() for n in self.inputs]
-        pairs = glue_pairs(defined_names(objects), lib.exports, generated.completion)
+        read = [object_definitions(o) for o in objects]  # each object read once
+        pairs = glue_pairs(frozenset().union(*(names for names, _ in read)), lib.exports,
+                           generated.completion)
         objcopy = Utils.to_list(self.env.OBJCOPY) or ["objcopy"]
-        for src, dst in zip(objects, self.outputs):
-            cmd = [*objcopy, *objcopy_glue_arguments(src, pairs), src, dst.abspath()]
+        for src, (_, placed), dst in zip(objects, read, self.outputs):
+            cmd = [*objcopy, *objcopy_glue_arguments(placed, pairs), src, dst.abspath()]
             if self.exec_command(cmd) != 0:
                 Logs.error(f"elfdce: adding the version glue to {src} failed: {' '.join(cmd)}")
                 return 1
