@@ -472,6 +472,7 @@ def test_names_generated_code_cannot_hold_are_refused(tmp_path, versioned_lib, n
         assert "names no assembler or version script can hold" in proc.stderr
         assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) <= 2
     assert not (tmp_path / "maps").exists() and not (tmp_path / "s.so").exists()
+    assert not (tmp_path / "s.so.src").exists()  # refused before any source is written
 
 
 def test_names_that_are_not_utf8_with_a_strict_stdout(tmp_path, versioned_lib, host_libc):

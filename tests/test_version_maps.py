@@ -445,6 +445,14 @@ def test_inexpressible_export_sets_are_refused():
     with pytest.raises(ValueError, match="same internal name"):
         exact_script(ExportSet(None, (VersionNode("V1.0", None), VersionNode("V1_0", None)), (
             ExportPair("f", "V1.0", False, "FUNC", 0), ExportPair("f", "V1_0", True, "FUNC", 0))))
+    # the names are searched run together, then one by one: each bad one named, none invented
+    bad = (ExportPair("", "V1", True, "FUNC", 0), ExportPair("a", "V1", True, "FUNC", 0),
+           ExportPair("b;c", "V1", True, "FUNC", 0), ExportPair("d", "V1", True, "FUNC", 0))
+    with pytest.raises(ValueError, match=r"can hold: '', 'b;c'$"):
+        exact_script(ExportSet(None, nodes, bad))
+    with pytest.raises(ValueError, match=r"can hold: 'V 1'$"):
+        exact_script(ExportSet(None, (VersionNode("V 1", None),), ()))
+    assert exact_script(ExportSet(None, (), ())) == ""
 
 
 def test_a_parent_is_written_before_its_child(tmp_path):

@@ -15,10 +15,16 @@ from .model import (
     VersionNeed,
     VersionNeedAux,
 )
-from .reader import read_elf, read_elf_bytes, read_static_symbols, read_static_symbols_and_sections
+from .reader import (
+    read_elf,
+    read_elf_bytes,
+    read_header,
+    read_static_symbols,
+    read_static_symbols_and_sections,
+)
 
 __all__ = [
     "Dynamic", "DynamicEntry", "ElfError", "ElfHeader", "ElfSymbols", "Relocation", "Section",
     "Segment", "Symbol", "SymbolVersion", "VersionDef", "VersionNeed", "VersionNeedAux",
-    "read_elf", "read_elf_bytes", "read_static_symbols", "read_static_symbols_and_sections",
+    "read_elf", "read_elf_bytes", "read_header", "read_static_symbols", "read_static_symbols_and_sections",
 ]

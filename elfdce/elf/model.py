@@ -254,11 +254,12 @@ class Symbol(Record):
     @property
     def is_export(self) -> bool:
         """Defined, visible to other objects, and not a version marker."""
+        shndx = self.shndx
         return (
-            self.shndx != SHN_UNDEF
+            shndx != SHN_UNDEF
             and self.info >> 4 != STB_LOCAL
             and self.other & 0x3 in (STV_DEFAULT, STV_PROTECTED)
-            and not self.is_version_marker
+            and not (shndx == SHN_ABS and self.is_version_marker)  # markers are ABS
         )
 
     @property

@@ -193,6 +193,17 @@ def read_elf_bytes(data: bytes, path: str = "<bytes>", *, relocations: bool = Tr
     return _parse(_File(path, bytes(data), len(data)), relocations)
 
 
+def read_header(path: str | os.PathLike[str]) -> ElfHeader:
+    """The ELF header of ``path`` alone (class, encoding, type, machine…), without parsing the
+    rest: what choosing among files by architecture needs. Raises `ElfError` like `read_elf`."""
+    f = _open(os.fsdecode(path))
+    try:
+        return _Parser(f)._header()
+    finally:
+        if isinstance(f.data, mmap.mmap):
+            f.data.close()
+
+
 def read_static_symbols(path: str | os.PathLike[str]) -> tuple[Symbol, ...]:
     """The symbols of ``path``'s ``.symtab`` (SHT_SYMTAB, the link-time table a stripped file
     lacks), unversioned; empty when there is none. Raises `ElfError` like `read_elf`."""

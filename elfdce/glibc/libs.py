@@ -7,7 +7,7 @@ import os
 import subprocess
 
 from .._record import Record
-from ..elf import ElfError, ElfSymbols, read_elf
+from ..elf import ElfError, ElfSymbols, read_header
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -120,7 +120,7 @@ def _matches_native(path: str) -> bool:
     if want is None:
         return True
     try:
-        h = read_elf(path, relocations=False).header
+        h = read_header(path)
     except ElfError:
         return False
     return (h.machine, h.elf_class) == want

@@ -187,18 +187,17 @@ def build_shim(
     plan = plan_shim(lib, from_elf(elf), policy)
     output = os.path.abspath(output)
     try:
-        plan.export_set().check_expressible()
-    except ValueError as err:  # the same refusal as `versions`, one line
+        sources = write_sources(plan, arch, os.path.abspath(source_dir or output + ".src"),
+                                library_path)
+    except ValueError as err:  # the same refusal as `versions`, one line, nothing written
         raise ShimError(f"{library_path}: {err}") from None
-    sources = write_sources(plan, arch, os.path.abspath(source_dir or output + ".src"),
-                            library_path)
     exported = _install(plan, sources, output, verbose, cc)
     return ShimBuild(output, plan, sources, library_path, exported)
 
 
 def _located(lib: GlibcLibrary, sysroot: str | None) -> str:
     """The file the loader would use for ``lib`` (under ``sysroot``); ShimError without one."""
-    located = {loc.library.key: loc for loc in locate(sysroot)}[lib.key]
+    [located] = locate(sysroot, libraries=(lib,))
     if located.path is None:
         raise ShimError(f"{lib.soname} not found ({located.how})")
     return located.path

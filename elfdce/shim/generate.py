@@ -72,10 +72,16 @@ def slot_identifiers(plan: ShimPlan) -> list[str]:
     for a compat one; unique (a repeated one gets its index appended)."""
     out: list[str] = []
     seen: set[str] = set()
-    for s in plan.slots:
-        ident = s.name if s.default or s.version is None else f"{s.name}__{c_identifier(s.version)}"
+    version_ids: dict[str, str] = {}  # a few dozen versions for thousands of slots
+    for index, name, version, default, _cls, _kind in plan.slots:
+        ident = name
+        if not default and version is not None:
+            vid = version_ids.get(version)
+            if vid is None:
+                vid = version_ids[version] = c_identifier(version)
+            ident = f"{name}__{vid}"
         if ident in seen:
-            ident = f"{ident}__{s.index}"
+            ident = f"{ident}__{index}"
         seen.add(ident)
         out.append(ident)
     return out
@@ -142,9 +148,10 @@ def slots_header(plan: ShimPlan, source: str = "", identifiers: list[str] | None
         "/* X(index, identifier, name, version, is_default, class) */",
         "#define ELFDCE_SLOTS(X) \\",
     ]
-    for s, ident in zip(plan.slots, identifiers or slot_identifiers(plan)):
-        lines.append(f"  X({s.index}, {ident}, {_c_string(s.name)}, {_c_string(s.version)}, "
-                     f"{int(s.default)}, {_c_string(s.cls)}) \\")
+    for (index, name, version, default, cls, _kind), ident in zip(
+            plan.slots, identifiers or slot_identifiers(plan)):
+        lines.append(f"  X({index}, {ident}, {_c_string(name)}, {_c_string(version)}, "
+                     f"{int(default)}, {_c_string(cls)}) \\")
     lines += ["", "/* X(index, storage label, name, version, is_default, class, size) */",
               "#define ELFDCE_DATA(X) \\"]
     for k, d in enumerate(plan.data):
@@ -206,17 +213,19 @@ def c_source(plan: ShimPlan, arch: str) -> str:
 
 
 def write_sources(plan: ShimPlan, arch: str, directory: str, source: str = "") -> ShimSources:
-    """Write every source of the shim into ``directory`` (created if needed)."""
-    os.makedirs(directory, exist_ok=True)
+    """Write every source of the shim into ``directory`` (created if needed). ValueError, with
+    nothing written, for exports no version script can express (`ExportSet.check_expressible`).
+    """
     base = f"{plan.library.key}-ns3"
     identifiers = slot_identifiers(plan)
     texts = {
+        f"{base}.version": version_script(plan),  # first: it refuses what it cannot express
         f"{base}.c": c_source(plan, arch),
         f"{base}.s": assembly(plan, arch),
         f"{base}-slots.h": slots_header(plan, source, identifiers),
         f"{base}.cdef": cdef(plan, identifiers),
-        f"{base}.version": version_script(plan),
     }
+    os.makedirs(directory, exist_ok=True)
     shim_dir = os.path.join(csrc_dir(), "shim")
     for name in (f"arch-{arch}.s", *RUNTIME_FILES):
         with open(os.path.join(shim_dir, name), encoding="utf-8") as f:

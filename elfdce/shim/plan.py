@@ -23,6 +23,7 @@ from ..exports import ExportPair, ExportSet
 from ..glibc.libs import GlibcLibrary
 from ..policy.model import Policy, PolicyEntry
 
+_new = tuple.__new__
 FUNCTION_KINDS = ("FUNC", "GNU_IFUNC")
 DATA_KINDS = ("OBJECT", "COMMON", "TLS")
 # ld.so looks this up in each namespace's libc.so.6 and calls it (elf/dl-open.c, glibc >= 2.32).
@@ -34,8 +35,10 @@ SHIM_ABI = 1  # the layout of struct elfdce_shim_info; bump when it changes
 def export_signature(p: ExportPair) -> tuple[str, str, bool, str, int]:
     """What a shim's export of ``p`` must look like: (name, version, default, type, size), an
     IFUNC becoming a FUNC trampoline and the size kept for data only."""
-    return (p.name, p.version, p.default, "FUNC" if p.kind in FUNCTION_KINDS else p.kind,
-            p.size if p.kind in DATA_KINDS else 0)
+    name, version, default, kind, size = p
+    if kind in FUNCTION_KINDS:
+        return (name, version, default, "FUNC", 0)
+    return (name, version, default, kind, size if kind in DATA_KINDS else 0)
 
 
 class Slot(Record):
@@ -144,33 +147,35 @@ def _slots(policy: Policy, functions: list[ExportPair], by_name: dict[str, Polic
     """The dispatch table: one slot per table entry of the policy, in its order (bound to the
     entry's default pair, or to its last, or reserved when the host lacks the name), then every
     other function pair in the order of the policy's entries."""
-    by_fname: dict[str, list[ExportPair]] = {}
+    bound_to: dict[str, ExportPair] = {}  # per name: its first default pair, else its last pair
     for p in functions:
-        by_fname.setdefault(p.name, []).append(p)
+        chosen = bound_to.get(p.name)
+        if chosen is None or not chosen.default:
+            bound_to[p.name] = p
+    # Slots by position (`_new`, as the reader builds symbols): ~4,000 of them for libc, in
+    # every shim build (benchmarks/run.py --only shim).
     slots: list[Slot] = []
     bound: set[tuple[str, str]] = set()
     for e in policy.entries:
         if not e.macro:
             continue
-        pairs = by_fname.get(e.name)
-        chosen = None
-        if pairs:
-            chosen = next((p for p in pairs if p.default), pairs[-1])
-            if (chosen.name, chosen.version) in bound:
-                chosen = None  # an entry listed twice: its pair has a slot already
+        chosen = bound_to.get(e.name)
+        if chosen is not None and (chosen.name, chosen.version) in bound:
+            chosen = None  # an entry listed twice: its pair has a slot already
         if chosen is None:
-            slots.append(Slot(len(slots), e.name, None, False, e.cls, ""))
+            slots.append(_new(Slot, (len(slots), e.name, None, False, e.cls, "")))
             continue
         bound.add((chosen.name, chosen.version))
-        slots.append(Slot(len(slots), chosen.name, chosen.version, chosen.default, e.cls,
-                          chosen.kind))
+        slots.append(_new(Slot, (len(slots), chosen.name, chosen.version, chosen.default, e.cls,
+                                 chosen.kind)))
     last = len(position)
     rest = sorted(
         (p for p in functions if (p.name, p.version) not in bound),
         key=lambda p: position.get(p.name, last),
     )
     for p in rest:
-        slots.append(Slot(len(slots), p.name, p.version, p.default, by_name[p.name].cls, p.kind))
+        slots.append(_new(Slot, (len(slots), p.name, p.version, p.default, by_name[p.name].cls,
+                                 p.kind)))
     return slots
 
 
