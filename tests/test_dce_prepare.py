@@ -23,6 +23,7 @@ from elfdce.dce.host import load_host
 from elfdce.glibc.libs import FIVE
 
 pthread_231_program = test_version_maps.pthread_231_program  # the fixture, shared
+old_versions_program = test_version_maps.old_versions_program
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURE = os.path.join(ROOT, "tests", "dcetree")
 WAF = [sys.executable, os.path.join(ROOT, "tests", "waf_driver.py")]
@@ -417,6 +418,46 @@ def test_preflight_replacements_reports_what_the_loader_misses(tmp_path, pthread
     loader = set(re.findall(r"undefined symbol: (\S+), version (\S+)", trace(program, d)))
     assert missing == {f"{n}@{v}" for n, v in loader} == lost
     assert "runs on the host" in r.stderr
+
+
+@pytest.mark.skipif(not os.path.exists(LD_SO), reason="x86_64 loader")
+def test_preflight_binds_a_programs_copies_like_the_loader(tmp_path, old_versions_program):
+    """sys_nerr@GLIBC_2.2.5 is COPY-relocated data of the program (defined in it, at a version
+    needed from libc): DCE-style maps do not list that compat pair, the loader stops with
+    "undefined symbol", and preflight must say so although it is no undefined symbol."""
+    from test_version_maps import replacement
+
+    elf = elfdce.scan(old_versions_program)
+    copies = {elf.symbols[r.symbol_index].label for r in elf.relocations
+              if elf.relocation_kind(r) == "COPY"}
+    assert "sys_nerr@GLIBC_2.2.5" in copies, copies
+    assert all(s.name != "sys_nerr" for s in elf.undefined())
+    d = str(tmp_path / "dce")
+    for key in ("libc", "libpthread"):
+        path = replacement(d, key, "dce")
+        os.rename(path, os.path.join(d, f"{key}-ns3.so"))
+        os.symlink(f"{key}-ns3.so", path)
+    r = cli("preflight", "--replacements", d, "--json", old_versions_program)
+    assert r.returncode == 1, r.stdout + r.stderr
+    import json
+
+    report = json.loads(r.stdout)
+    missing = {f"{i['name']}@{i['version']}" for i in report["imports"]
+               if i["verdict"] == "missing"}
+    loader = {f"{n}@{v}" for n, v in
+              re.findall(r"undefined symbol: (\S+), version (\S+)", trace(old_versions_program, d))}
+    assert "sys_nerr@GLIBC_2.2.5" in loader and missing == loader, (missing, loader)
+    assert report["verdict"] == "will not start"
+    # against the exact maps the copy binds, as it does for the loader
+    d = str(tmp_path / "exact")
+    for key in ("libc", "libpthread"):
+        path = replacement(d, key, "exact")
+        os.rename(path, os.path.join(d, f"{key}-ns3.so"))
+        os.symlink(f"{key}-ns3.so", path)
+    assert "undefined symbol" not in trace(old_versions_program, d)
+    report = json.loads(cli("preflight", "--replacements", d, "--json", old_versions_program).stdout)
+    copy = [i for i in report["imports"] if i["name"] == "sys_nerr"]
+    assert [i["verdict"] for i in copy] == ["DATA"], copy
 
 
 def debian_build(tmp_path_factory, name: str) -> str:

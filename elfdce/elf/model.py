@@ -377,6 +377,13 @@ class ElfSymbols(Record):
         """Imported symbols (st_shndx SHN_UNDEF), the null entry excluded."""
         return (s for s in self.symbols if s.shndx == SHN_UNDEF and s.index != 0)
 
+    def copied(self) -> Iterator[Symbol]:
+        """Symbols defined here at a version needed from another file: a program's copies of
+        library data (its COPY relocations), which the loader binds like imports, looking past
+        the program itself (glibc elf/dl-lookup.c, ELF_RTYPE_CLASS_COPY)."""
+        return (s for s in self.symbols if s.shndx != SHN_UNDEF and s.version is not None
+                and s.version.needed_from is not None)
+
     def exports(self) -> Iterator[Symbol]:
         """Defined, visible symbols other than version markers."""
         return (s for s in self.symbols if s.is_export)

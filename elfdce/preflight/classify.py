@@ -10,6 +10,7 @@ unresolved weak one is allowed.
 from __future__ import annotations
 
 import os
+from itertools import chain
 
 from .._record import Record
 from ..elf import constants as C
@@ -125,9 +126,11 @@ def _scope_key(o: LoadedObject, scope: Scope, cache: Cache, program_names: set[s
 
 
 def imports_of(o: LoadedObject, binding: Binding) -> list[Import]:
-    """Each named import of ``o``, bound in the scope and classed."""
+    """Each named import of ``o``, bound in the scope and classed; a program's copies of
+    library data count as imports (a copy nothing defines stops the load: "symbol lookup
+    error")."""
     out = []
-    for s in o.elf.undefined():
+    for s in chain(o.elf.undefined(), o.elf.copied()):
         if s.name == "":
             continue
         version = s.version.name if s.version else None
