@@ -314,7 +314,9 @@ class _Pool:
         if broken:
             lost += [p for chunk in pending.values() for p in chunk]
             pending.clear()
-            self.executor.shutdown(wait=False, cancel_futures=True)
+            # wait: its manager thread must be gone before the next pool forks (a fork with
+            # threads alive can deadlock the child; Python 3.12+ warns)
+            self.executor.shutdown(wait=True, cancel_futures=True)
             self._isolate(lost)
             self.executor = self._new_executor(self.jobs)
 
