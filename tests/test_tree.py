@@ -7,12 +7,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import warnings
 import signal
 import stat
 import subprocess
 import sys
 import time
+import warnings
 
 import jsonschema
 import pytest
