@@ -16,7 +16,9 @@ from test_version_maps import exported, link_stub
 
 import elfdce
 from elfdce.dce.complete import Definitions, complete
+from elfdce.dce.glue import glue_pairs
 from elfdce.dce.host import load_host
+from elfdce.exports.sets import names_needing_symver
 from elfdce.glibc.libs import FIVE, locate
 from elfdce.policy.xmacro import parse_xmacro
 from elfdce.versionmaps import build_map, read_prefix
@@ -205,6 +207,21 @@ def test_dce_completion_for_each_glibc(root):
     if version >= (2, 34):
         # pthread_create is DCE's: its 2.34 default and compat pair come from DCE's definition
         assert not any(e.name == "pthread_create" for e in c.entries)
+    else:
+        # siglongjmp: libc's default pair, which DCE's NATIVE entry defines, and libpthread's
+        # compat pair, which needs an entry of its own: for libpthread only
+        entry = next(e for e in c.entries if e.name == "siglongjmp")
+        assert (entry.label, entry.libraries) == ("siglongjmp@GLIBC_2.2.5", ("libpthread",))
+    # each library's glue gives no pair a second definition: a default pair the version script
+    # already gives DCE's plain definition (a name exported once) is not glued again. (Each
+    # library's objects define every added entry: DCE's libraries share one table.)
+    compiled = defined | {e.ident for e in c.entries}
+    for lib in host.libraries:
+        once = defined - names_needing_symver(lib.exports.pairs)
+        twice = [label for label, target in glue_pairs(compiled, lib.exports, c, lib.key)
+                 if "@@" in label and label.split("@")[0] in once
+                 and target != label.split("@")[0]]
+        assert not twice, (lib.key, twice)
 
 
 def test_files_that_are_not_a_glibc_are_refused(tmp_path, gcc, host_libc):

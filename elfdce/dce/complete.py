@@ -1292,7 +1292,7 @@ class Entry(Record):
     default: bool
     route: str  # "native", "dce" or "adapter"
     target: str  # dce: DCE's function (dce_open); adapter: the wrapper; native: ""
-    libraries: tuple[str, ...]  # keys of the host libraries exporting the pair
+    libraries: tuple[str, ...]  # keys of the libraries needing it (exporting the pair, DCE not)
 
     @property
     def label(self) -> str:
@@ -1444,13 +1444,14 @@ def _added_entries(
         for p in lib.exports.pairs:
             if is_version_placeholder(p.name) or p.kind in DATA_KINDS:
                 continue  # a >= 2.34 stub's hidden marker: nothing to export or forward
-            key = (p.name, p.version)
-            if key in entries:
-                entries[key] = entries[key]._replace(libraries=entries[key].libraries + (lib.key,))
-                continue
             native_in_table = p.name in by_name and by_name[p.name].cls != "DCE"
             if p.name in defined and (p.default or not native_in_table):
                 continue  # DCE's definition exports it (compat versions of a DCE name too)
+            key = (p.name, p.version)
+            if key in entries:  # the same pair in another library (glibc 2.31's siglongjmp is
+                # libc's default and libpthread's compat pair): this library needs it too
+                entries[key] = entries[key]._replace(libraries=entries[key].libraries + (lib.key,))
+                continue
             ident = entry_ident(p.name, p.version)
             adapter = successor.get(p.name)
             if key in alias_of:

@@ -54,11 +54,17 @@ def defined_names(objects: Iterable[str]) -> frozenset[str]:
     return frozenset().union(*(object_definitions(path)[0] for path in objects))
 
 
-def glue_pairs(defined: frozenset[str], exports: ExportSet,
-               completion: Completion) -> tuple[tuple[str, str], ...]:
-    """The pairs the glue defines for one library, given the names its objects define: each
-    ``(label, target)``, e.g. ``("pthread_create@@GLIBC_2.34", "pthread_create")``."""
-    idents = {(e.name, e.version): e.ident for e in completion.entries}
+def glue_pairs(defined: frozenset[str], exports: ExportSet, completion: Completion,
+               library: str) -> tuple[tuple[str, str], ...]:
+    """The pairs the glue defines for the library ``library`` (a key: ``libc``), given the
+    names its objects define: each ``(label, target)``, e.g.
+    ``("pthread_create@@GLIBC_2.34", "pthread_create")``."""
+    # Only the entries added for this library's pairs: every library's objects define every
+    # entry (DCE shares one table), and an entry made for glibc 2.31 libpthread's compat
+    # siglongjmp@GLIBC_2.2.5 would give libc, where DCE's plain siglongjmp is the default
+    # pair, a second siglongjmp@@GLIBC_2.2.5 ("multiple definition").
+    idents = {(e.name, e.version): e.ident for e in completion.entries
+              if library in e.libraries}
     versioned = {n.split("@", 1)[0] for n in defined if "@" in n}
     need_symver = names_needing_symver(exports.pairs)
     out = []

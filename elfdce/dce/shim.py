@@ -286,6 +286,10 @@ def _function_export(p: ExportPair, slot_of: dict[str, int], defined: frozenset[
                      layout: Layout, host: Host) -> Export | str:
     """How the shim exports the function pair ``p`` (``slot_of``: the field of each name of
     DCE's table), or why it does not."""
+    if p.default and p.name in slot_of and p.name in defined:
+        # DCE's own entry exports it (as in the prepared build, `complete._added_entries`),
+        # even where an entry was added for another library's compat pair of the name
+        return Export(p, "slot", slot_of[p.name], "", "")
     ident = entry_ident(p.name, p.version)
     if ident in layout.fields:
         return Export(p, "slot", layout.fields[ident], "", "")

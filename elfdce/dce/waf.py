@@ -230,7 +230,7 @@ class elfdce_glue(Task.Task):  # noqa: N801 (waf names a task class by the task'
         objects = [n.abspath() for n in self.inputs]
         read = [object_definitions(o) for o in objects]  # each object read once
         pairs = glue_pairs(frozenset().union(*(names for names, _ in read)), lib.exports,
-                           generated.completion)
+                           generated.completion, lib.key)
         objcopy = Utils.to_list(self.env.OBJCOPY) or ["objcopy"]
         for src, (_, placed), dst in zip(objects, read, self.outputs):
             cmd = [*objcopy, *objcopy_glue_arguments(placed, pairs), src, dst.abspath()]

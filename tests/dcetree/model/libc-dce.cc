@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <signal.h>
+#include <setjmp.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/select.h>
