@@ -150,9 +150,18 @@ def test_a_no_op_build_does_nothing_and_a_touched_source_reruns_its_steps(tmp_pa
     assert not [ln for ln in r.stdout.splitlines() if ln.startswith("[")], r.stdout
     assert os.stat(key).st_mtime_ns == stamp
 
+    # a source touched (an editor's save, a checkout of the same bytes): by content, nothing
+    # to regenerate; waf itself compiles nothing either (its signatures are content hashes)
+    libc_cc = os.path.join(tree, "model", "libc.cc")
+    later = os.stat(libc_cc).st_mtime_ns + 5_000_000_000
+    os.utime(libc_cc, ns=(later, later))
+    r = waf(tree, "build")
+    assert r.returncode == 0 and "elfdce" not in r.stdout + r.stderr, r.stdout + r.stderr
+    assert not [ln for ln in r.stdout.splitlines() if ln.startswith("[")], r.stdout
+    assert os.stat(key).st_mtime_ns == stamp
+
     # a DCE source changed: generated again, its objects rebuilt, relinked, checked (a comment
     # alone recompiles, and stops there: the objects are the same)
-    libc_cc = os.path.join(tree, "model", "libc.cc")
     with open(libc_cc, "a") as f:
         f.write('\nextern "C" int elfdce_test_added (void) { return 1; }\n')
     r = waf(tree, "build")
@@ -180,3 +189,32 @@ def test_an_ns3_prefix_with_pkgconfig_only_under_lib64_is_found_and_an_empty_one
     # with the lib -> lib64 link (or ns-3 installing into lib), DCE's own lookup is left alone
     (prefix / "lib").symlink_to("lib64")
     assert ns3_version_in_lib64(str(prefix)) is None
+
+
+def test_source_digests_follow_content_and_distrust_recent_mtimes(tmp_path):
+    from types import SimpleNamespace
+
+    from elfdce.dce.waf import source_digests
+
+    (tmp_path / "model").mkdir()
+    src, wscript = tmp_path / "model" / "a.cc", tmp_path / "wscript"
+    src.write_text("int a;\n")
+    wscript.write_text("# waf\n")
+    tree = SimpleNamespace(root=str(tmp_path), model=str(tmp_path / "model"),
+                           wscript=str(wscript))
+    stamps = str(tmp_path / "stamps.json")
+    first = source_digests(tree, stamps)
+    assert set(first) == {"model/a.cc", "wscript"}
+    # just written: not remembered by mtime, so the same size and mtime with other bytes shows
+    st = os.stat(src)
+    src.write_text("int b;\n")
+    os.utime(src, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert source_digests(tree, stamps)["model/a.cc"] != first["model/a.cc"]
+    # older than two seconds: remembered, and a touch keeps the digest without reading
+    old = st.st_mtime_ns - 10_000_000_000
+    os.utime(src, ns=(old, old))
+    second = source_digests(tree, stamps)
+    with open(stamps) as f:
+        assert json.load(f)["model/a.cc"] == [7, old, second["model/a.cc"]]
+    os.utime(src, ns=(old + 1, old + 1))
+    assert source_digests(tree, stamps) == second

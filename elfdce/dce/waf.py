@@ -117,6 +117,7 @@ def _library_key(tg) -> str | None:
 
 
 KEY = "key.json"  # what the generated set was made from (gen/key.json)
+STAMPS = "elfdce-sources.json"  # in waf's build directory: the sources' digests by size, mtime
 _EXPECTED = ("inputs.json", "libc-ns3-host.h", "simulator.h", "simulator.cc", "trampolines.h")
 
 
@@ -133,25 +134,68 @@ def _file_identity(path: str) -> list:
     return [os.path.realpath(path), st.st_size, st.st_mtime_ns, bid]
 
 
-def generation_key(tree, cxx: list[str], flags: list[str], sysroot: str | None) -> dict:
+def generation_key(tree, cxx: list[str], flags: list[str], sysroot: str | None,
+                   stamps: str | None = None) -> dict:
     """What the generated host files depend on: the host libraries by identity, DCE's model
-    sources and wscript (size and mtime), the compiler and flags, and elfdce's own code."""
+    sources and wscript by content (`source_digests`, remembered in the file ``stamps``), the
+    compiler and flags, and elfdce's own code."""
     from ..glibc.libs import locate
     from .prepare import elfdce_identity
 
     libraries = {loc.library.key: _file_identity(loc.path) for loc in locate(sysroot)
                  if loc.path is not None}
-    sources = {}
+    return {"libraries": libraries, "sources": source_digests(tree, stamps), "cxx": cxx,
+            "flags": flags, "sysroot": sysroot, "elfdce": elfdce_identity()["digest"]}
+
+
+RACY_NS = 2_000_000_000  # a file changed this recently may change again within its mtime
+
+
+def source_digests(tree, stamps: str | None = None) -> dict[str, str]:
+    """DCE's model sources and its wscript, each by the SHA-256 of its bytes, so that a touch,
+    or a checkout of the same bytes, regenerates nothing. With ``stamps`` (a file in waf's
+    build directory) a file keeps its recorded digest while its size and mtime are those
+    recorded, as git's index does; one changed less than two seconds before its digest was
+    taken is read again next time (another write within the same mtime tick would not show)."""
+    import hashlib
+    import time
+
+    known = _read_stamps(stamps)
+    now = time.time_ns()
+    paths = []
     for d, dirs, files in os.walk(tree.model):
         dirs.sort()
-        for name in sorted(files):
-            path = os.path.join(d, name)
-            st = os.stat(path)
-            sources[os.path.relpath(path, tree.root)] = [st.st_size, st.st_mtime_ns]
-    st = os.stat(tree.wscript)
-    sources["wscript"] = [st.st_size, st.st_mtime_ns]
-    return {"libraries": libraries, "sources": sources, "cxx": cxx, "flags": flags,
-            "sysroot": sysroot, "elfdce": elfdce_identity()["digest"]}
+        paths += [os.path.join(d, name) for name in sorted(files)]
+    paths.append(tree.wscript)
+    digests, recorded = {}, {}
+    for path in paths:
+        rel = os.path.relpath(path, tree.root)
+        st = os.stat(path)
+        old = known.get(rel)
+        if isinstance(old, list) and old[:2] == [st.st_size, st.st_mtime_ns] and len(old) == 3:
+            digest = old[2]
+        else:
+            with open(path, "rb") as f:
+                digest = hashlib.sha256(f.read()).hexdigest()
+        digests[rel] = digest
+        if now - st.st_mtime_ns > RACY_NS:
+            recorded[rel] = [st.st_size, st.st_mtime_ns, digest]
+    if stamps is not None and recorded != known:
+        write_if_changed(stamps, (json.dumps(recorded, sort_keys=True) + "\n").encode())
+    return digests
+
+
+def _read_stamps(path: str | None) -> dict:
+    """The recorded (size, mtime, digest) of each source; empty when there is none or it is
+    not what `source_digests` writes."""
+    if path is None:
+        return {}
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def _generated() -> Generated:
@@ -170,7 +214,8 @@ def attach(bld) -> None:
     env = bld.env
     flags = list(env.CXXFLAGS) + [f"-D{d}" for d in env.DEFINES]
     cxx, sysroot = list(env.CXX), _sysroot(env)
-    made_from = generation_key(tree, cxx, flags, sysroot)
+    made_from = generation_key(tree, cxx, flags, sysroot,
+                               os.path.join(bld.bldnode.abspath(), STAMPS))
     key = json.dumps(made_from, indent=1, sort_keys=True) + "\n"
     gen_dir = os.path.join(tree.elfdce_dir, "gen")
     _STATE.clear()
