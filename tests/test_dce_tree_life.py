@@ -73,14 +73,15 @@ def test_check_from_another_installation_says_who_prepared_the_tree(tmp_path):
         assert json.load(f)["prepared_by"]["path"] == newer
 
 
-def _import_loader(tree: str, path_dirs: list[str]) -> subprocess.CompletedProcess:
+def _import_loader(tree: str, path_dirs: list[str],
+                   waflib: bool = True) -> subprocess.CompletedProcess:
     """Import the tree's elfdce_dce as waf does, under an interpreter that cannot import elfdce
     itself (-S: no site-packages; -I: no PYTHONPATH, no cwd), with PATH set to ``path_dirs``
-    (waflib's directory given, as waf gives it)."""
-    import waflib  # waf runs with its own waflib importable; elfdce's waf steps use it
+    (waflib's directory given, as waf gives it, unless ``waflib`` is False)."""
+    import waflib as waf_package  # waf runs with its own waflib importable; elfdce's steps use it
 
-    waf_dir = os.path.dirname(os.path.dirname(waflib.__file__))
-    code = (f"import sys; sys.path[:0] = [{tree!r}, {waf_dir!r}]; import elfdce_dce, elfdce; "
+    dirs = [tree] + ([os.path.dirname(os.path.dirname(waf_package.__file__))] if waflib else [])
+    code = (f"import sys; sys.path[:0] = {dirs!r}; import elfdce_dce, elfdce; "
             "print(elfdce.__file__)")
     env = {"PATH": os.pathsep.join(path_dirs), "HOME": os.environ.get("HOME", "/")}
     return subprocess.run([sys.executable, "-I", "-S", "-c", code], capture_output=True,
@@ -126,6 +127,21 @@ def test_the_loader_finds_elfdce_on_path_then_where_it_was(tmp_path):
     r = _import_loader(tree, ["/nonexistent"])
     assert r.returncode != 0 and "elfdce is not importable by this Python, nor by the `elfdce` " \
         "on PATH" in r.stderr
+
+    # elfdce found where it was, but without what it needs (here waflib, which only waf has):
+    # that is what the error says, not that elfdce is missing
+    doc["prepared_by"]["path"] = here
+    with open(manifest, "w") as f:
+        json.dump(doc, f)
+    r = _import_loader(tree, ["/nonexistent"], waflib=False)
+    assert r.returncode != 0 and f"the elfdce in {here}: No module named 'waflib'" in r.stderr, \
+        r.stderr
+    # elfdce importable by this Python itself, waflib not: its own error, no search
+    r = subprocess.run([sys.executable, "-I", "-S", "-c",
+                        f"import sys; sys.path[:0] = [{tree!r}, {here!r}]; import elfdce_dce"],
+                       capture_output=True, text=True, timeout=120, env={"PATH": "/nonexistent"})
+    assert r.returncode != 0 and "No module named 'waflib'" in r.stderr
+    assert "elfdce is not importable" not in r.stderr, r.stderr
 
 
 def test_a_no_op_build_does_nothing_and_a_touched_source_reruns_its_steps(tmp_path):
