@@ -26,5 +26,6 @@ from .reader import (
 __all__ = [
     "Dynamic", "DynamicEntry", "ElfError", "ElfHeader", "ElfSymbols", "Relocation", "Section",
     "Segment", "Symbol", "SymbolVersion", "VersionDef", "VersionNeed", "VersionNeedAux",
-    "read_elf", "read_elf_bytes", "read_header", "read_static_symbols", "read_static_symbols_and_sections",
+    "read_elf", "read_elf_bytes", "read_header", "read_static_symbols",
+    "read_static_symbols_and_sections",
 ]

@@ -16,15 +16,13 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from ..elf.model import ElfSymbols
 
-_new = tuple.__new__
+_new = tuple.__new__  # a record built by position (elfdce/_record.py)
 PRIVATE = "GLIBC_PRIVATE"
 # Characters that would end a symbol in GNU as (`;` starts a new statement, `#` a comment,
 # `,` `"` and blanks separate operands) or turn a version-script name into a pattern (`*?[]`)
 # or a block (`{}`): a name holding one (or an empty name) cannot be written into generated
 # assembly or a map.
 _UNWRITABLE_CHAR = re.compile(r'[\x00-\x20\x7f";#,(){}\\*?\[\]]')
-
-
 _NOT_IN_IDENTIFIER = re.compile(r"[^A-Za-z0-9_]")
 
 

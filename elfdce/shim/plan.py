@@ -23,7 +23,7 @@ from ..exports import ExportPair, ExportSet
 from ..glibc.libs import GlibcLibrary
 from ..policy.model import Policy, PolicyEntry
 
-_new = tuple.__new__
+_new = tuple.__new__  # a record built by position (elfdce/_record.py)
 FUNCTION_KINDS = ("FUNC", "GNU_IFUNC")
 DATA_KINDS = ("OBJECT", "COMMON", "TLS")
 # ld.so looks this up in each namespace's libc.so.6 and calls it (elf/dl-open.c, glibc >= 2.32).
