@@ -357,6 +357,7 @@ struct elfdce_emulated
   /* (signals: the pipe sigwait waits on, made at the first wait) */
   enum kinds { epoll, eventfd, signals } kind;
   unsigned long long counter; /* eventfd */
+  int level; /* eventfd: its pipe holds the byte that makes it readable */
   int flags;
   sigset_t pending, awaited, blocked; /* signals: the process's record */
   struct elfdce_watch *watch; /* epoll: the interest list */
@@ -589,8 +590,11 @@ static int elfdce_epoll_ctl (int epfd, int op, int fd, struct epoll_event *event
     }
 }
 
-/* Level-triggered (EPOLLET is taken as level: a program reading until EAGAIN is right either
-   way); EPOLLONESHOT disarms the descriptor once reported. */
+/* Level-triggered (EPOLLET is taken as level for DCE's descriptors: a program reading until
+   EAGAIN is right either way), except on an emulated eventfd, whose edges are its writes: under
+   EPOLLET its readable byte is taken when reported, so the next event is the next write (libuv
+   1.53 never reads its async eventfd, and spun at one simulated instant). EPOLLONESHOT disarms
+   the descriptor once reported. */
 static int elfdce_epoll_wait (int epfd, struct epoll_event *events, int max, int timeout,
                               const sigset_t *mask)
 {
@@ -653,6 +657,15 @@ static int elfdce_epoll_wait (int epfd, struct epoll_event *events, int max, int
           events[count].events = got;
           events[count].data.u64 = watch[i].data;
           count++;
+          if (counter != 0 && counter->kind == elfdce_emulated::eventfd
+              && (watch[i].events & EPOLLET) && (got & EPOLLIN) && counter->level)
+            {
+              char byte;
+              dce_read (fds[i].fd, &byte, 1); /* it is there: poll said so */
+              counter = elfdce_emulated_find (fds[i].fd);
+              if (counter != 0)
+                counter->level = 0;
+            }
           ep = elfdce_emulated_find (epfd);
           if ((watch[i].events & EPOLLONESHOT) && ep != 0)
             for (int j = 0; j < ep->nwatch; j++)
@@ -676,6 +689,7 @@ static int elfdce_eventfd (unsigned int initial, int flags)
     return -1;
   e->counter = initial;
   e->flags = flags;
+  e->level = initial != 0;
   if (initial != 0)
     dce_write (e->peer, "", 1);
   return e->fd;
@@ -694,19 +708,26 @@ static long elfdce_eventfd_read (int fd, void *buf, __SIZE_TYPE__ n)
       *dce___errno_location () = EAGAIN;
       return -1;
     }
-  char byte;
-  if (dce_read (fd, &byte, 1) != 1) /* waits for a write when the counter is zero */
-    return -1;
-  e = elfdce_emulated_find (fd);
-  if (e == 0)
+  if (e->counter == 0 || e->level)
     {
-      *dce___errno_location () = EBADF;
-      return -1;
+      char byte;
+      if (dce_read (fd, &byte, 1) != 1) /* waits for a write when the counter is zero */
+        return -1;
+      e = elfdce_emulated_find (fd);
+      if (e == 0)
+        {
+          *dce___errno_location () = EBADF;
+          return -1;
+        }
+      e->level = 0;
     }
   unsigned long long value = (e->flags & EFD_SEMAPHORE) ? 1 : e->counter;
   e->counter -= value;
   if (e->counter != 0)
-    dce_write (e->peer, "", 1);
+    {
+      dce_write (e->peer, "", 1);
+      e->level = 1;
+    }
   memcpy (buf, &value, 8);
   return 8;
 }
@@ -733,8 +754,11 @@ static long elfdce_eventfd_write (int fd, const void *buf, __SIZE_TYPE__ n)
     }
   if (value == 0)
     return 8;
-  if (e->counter == 0)
-    dce_write (e->peer, "", 1);
+  if (!e->level) /* (an EPOLLET report took it: this write is the next edge) */
+    {
+      dce_write (e->peer, "", 1);
+      e->level = 1;
+    }
   e->counter += value;
   return 8;
 }
