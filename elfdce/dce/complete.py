@@ -24,7 +24,7 @@ names DCE's sources use that newer headers no longer declare get declarations.
 from __future__ import annotations
 
 from .._record import Record
-from ..exports import c_identifier, pair_label
+from ..exports import ExportPair, c_identifier, pair_label
 from ..glibc.libs import is_version_placeholder
 from ..policy.model import Policy, PolicyEntry
 
@@ -110,7 +110,6 @@ DCE_FUNCTIONS = {
     "gethostname": "int dce_gethostname (char *, size_t)",
     "readlink": "ssize_t dce_readlink (const char *, char *, size_t)",
     "ppoll": "int dce_ppoll (struct pollfd *, nfds_t, const struct timespec *, const sigset_t *)",
-    "poll": "int dce_poll (struct pollfd *, nfds_t, int)",
     "getpeername": "int dce_getpeername (int, struct sockaddr *, socklen_t *)",
     "write": "ssize_t dce_write (int, const void *, size_t)",
     "kill": "int dce_kill (pid_t, int)",
@@ -650,15 +649,16 @@ static int elfdce_epoll_wait (int epfd, struct epoll_event *events, int max, int
         {
           unsigned int got = fds[i].revents & ~POLLNVAL;
           struct elfdce_emulated *counter = elfdce_emulated_find (fds[i].fd);
-          if (counter != 0 && counter->kind == elfdce_emulated::eventfd)
+          if (counter != 0 && counter->kind != elfdce_emulated::eventfd)
+            counter = 0;
+          if (counter != 0)
             got |= watch[i].events & (EPOLLOUT | EPOLLWRNORM);
           if (got == 0)
             continue;
           events[count].events = got;
           events[count].data.u64 = watch[i].data;
           count++;
-          if (counter != 0 && counter->kind == elfdce_emulated::eventfd
-              && (watch[i].events & EPOLLET) && (got & EPOLLIN) && counter->level)
+          if (counter != 0 && (watch[i].events & EPOLLET) && (got & EPOLLIN) && counter->level)
             {
               char byte;
               dce_read (fds[i].fd, &byte, 1); /* it is there: poll said so */
@@ -682,6 +682,17 @@ static int elfdce_epoll_wait (int epfd, struct epoll_event *events, int max, int
   return count;
 }
 
+/* an eventfd made readable: the byte in its pipe (once: an EPOLLET report takes it, and the
+   next write is the next edge) */
+static void elfdce_eventfd_raise (struct elfdce_emulated *e)
+{
+  if (!e->level)
+    {
+      dce_write (e->peer, "", 1);
+      e->level = 1;
+    }
+}
+
 static int elfdce_eventfd (unsigned int initial, int flags)
 {
   struct elfdce_emulated *e = elfdce_emulated_new (elfdce_emulated::eventfd);
@@ -689,9 +700,8 @@ static int elfdce_eventfd (unsigned int initial, int flags)
     return -1;
   e->counter = initial;
   e->flags = flags;
-  e->level = initial != 0;
   if (initial != 0)
-    dce_write (e->peer, "", 1);
+    elfdce_eventfd_raise (e);
   return e->fd;
 }
 
@@ -724,10 +734,7 @@ static long elfdce_eventfd_read (int fd, void *buf, __SIZE_TYPE__ n)
   unsigned long long value = (e->flags & EFD_SEMAPHORE) ? 1 : e->counter;
   e->counter -= value;
   if (e->counter != 0)
-    {
-      dce_write (e->peer, "", 1);
-      e->level = 1;
-    }
+    elfdce_eventfd_raise (e);
   memcpy (buf, &value, 8);
   return 8;
 }
@@ -754,11 +761,7 @@ static long elfdce_eventfd_write (int fd, const void *buf, __SIZE_TYPE__ n)
     }
   if (value == 0)
     return 8;
-  if (!e->level) /* (an EPOLLET report took it: this write is the next edge) */
-    {
-      dce_write (e->peer, "", 1);
-      e->level = 1;
-    }
+  elfdce_eventfd_raise (e);
   e->counter += value;
   return 8;
 }
@@ -807,6 +810,16 @@ _STATX = (
 def _stat(successor: str, predecessor: str, params: str, args: str, ver: str = "_STAT_VER"):
     return Adapter(successor, "int", params, f"  return dce_{predecessor} ({ver}, {args});\n",
                    (predecessor,))
+
+
+def _emulated_io(op: str) -> str:
+    """The body of DCE's ``read`` or ``write`` (``op``) over the descriptors `EMULATED_HELPER`
+    makes: an eventfd's counter; EINVAL for the others (an epoll instance)."""
+    return ("  struct elfdce_emulated *e = elfdce_emulated_find (fd);\n"
+            "  if (e != 0 && e->kind == elfdce_emulated::eventfd)\n"
+            f"    return elfdce_eventfd_{op} (fd, buf, n);\n"
+            "  if (e != 0)\n    {\n      *dce___errno_location () = EINVAL;\n      return -1;\n    }\n"
+            f"  return dce_{op} (fd, buf, n);\n")
 
 
 def _einval_if(condition: str) -> str:
@@ -1186,18 +1199,10 @@ OVERRIDES = (
             ("pthread_mutexattr_settype",)),
     # the descriptors EMULATED_HELPER makes: an eventfd's counter read and written, a record
     # dropped on close (one test of a count when the process has none)
-    Adapter("read", "long", "int fd, void *buf, __SIZE_TYPE__ n",
-            "  struct elfdce_emulated *e = elfdce_emulated_find (fd);\n"
-            "  if (e != 0 && e->kind == elfdce_emulated::eventfd)\n"
-            "    return elfdce_eventfd_read (fd, buf, n);\n"
-            "  if (e != 0)\n    {\n      *dce___errno_location () = EINVAL;\n      return -1;\n    }\n"
-            "  return dce_read (fd, buf, n);\n", EMULATED_NEEDS),
-    Adapter("write", "long", "int fd, const void *buf, __SIZE_TYPE__ n",
-            "  struct elfdce_emulated *e = elfdce_emulated_find (fd);\n"
-            "  if (e != 0 && e->kind == elfdce_emulated::eventfd)\n"
-            "    return elfdce_eventfd_write (fd, buf, n);\n"
-            "  if (e != 0)\n    {\n      *dce___errno_location () = EINVAL;\n      return -1;\n    }\n"
-            "  return dce_write (fd, buf, n);\n", EMULATED_NEEDS),
+    Adapter("read", "long", "int fd, void *buf, __SIZE_TYPE__ n", _emulated_io("read"),
+            EMULATED_NEEDS),
+    Adapter("write", "long", "int fd, const void *buf, __SIZE_TYPE__ n", _emulated_io("write"),
+            EMULATED_NEEDS),
     Adapter("close", "int", "int fd",
             "  struct elfdce_emulated *e = elfdce_emulated_find (fd);\n"
             "  if (e != 0)\n    {\n      int peer = e->peer;\n"
@@ -1449,6 +1454,16 @@ def _overrides(by_name: dict[str, PolicyEntry], dce_class: dict[str, PolicyEntry
             and _dce_implements(o, dce_class, defs)] + list(TYPED_OVERRIDES)
 
 
+def exported_by_dce(p: ExportPair, defined: frozenset[str],
+                    by_name: dict[str, PolicyEntry]) -> bool:
+    """Whether DCE's own definition exports the host pair ``p`` from a library whose objects
+    define ``defined`` (``by_name``: DCE's table by name): the name's default pair, and every
+    version of a DCE-class name. A compat pair of a NATIVE name needs an entry of its own: the
+    host's function of that version (``memcpy@GLIBC_2.2.5`` is memmove)."""
+    native_in_table = p.name in by_name and by_name[p.name].cls != "DCE"
+    return p.name in defined and (p.default or not native_in_table)
+
+
 def _added_entries(
     host: Host, by_name: dict[str, PolicyEntry], dce_class: dict[str, PolicyEntry],
     defs: Definitions,
@@ -1468,9 +1483,8 @@ def _added_entries(
         for p in lib.exports.pairs:
             if is_version_placeholder(p.name) or p.kind in DATA_KINDS:
                 continue  # a >= 2.34 stub's hidden marker: nothing to export or forward
-            native_in_table = p.name in by_name and by_name[p.name].cls != "DCE"
-            if p.name in defined and (p.default or not native_in_table):
-                continue  # DCE's definition exports it (compat versions of a DCE name too)
+            if exported_by_dce(p, defined, by_name):
+                continue
             key = (p.name, p.version)
             if key in entries:  # the same pair in another library (glibc 2.31's siglongjmp is
                 # libc's default and libpthread's compat pair): this library needs it too

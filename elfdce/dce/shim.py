@@ -25,10 +25,11 @@ from ..versionmaps.script import exact_script
 from ..exports import ExportPair, ExportSet, internal_name
 from ..fsutil import write_atomic
 from ..glibc.libs import BY_KEY, GlibcLibrary, is_version_placeholder
+from ..policy.model import PolicyEntry
 from ..policy.xmacro import parse_xmacro
 from ..shim.generate import ARCHES, ShimSources, _align
 from ..shim.plan import DATA_KINDS, FUNCTION_KINDS, NS3_VERSION, export_signature
-from .complete import Definitions, entry_ident
+from .complete import Definitions, entry_ident, exported_by_dce
 from .generate import GenerateError, probe_definitions, recorded_inputs
 from .host import Host
 from .tree import DceTree
@@ -257,6 +258,7 @@ def plan_dce_shim(tree: DceTree, key: str, host: Host, layout: Layout,
             for n in e.names:
                 slot_of.setdefault(n, layout.fields[e.name])
     defined = (definitions or tree_definitions(tree)).for_library(key)
+    by_name = table.by_name()
     addresses = lib.addresses(data=True)
     storage_at: dict[int, str] = {}
     exports, excluded = [], []
@@ -270,7 +272,7 @@ def plan_dce_shim(tree: DceTree, key: str, host: Host, layout: Layout,
         elif p.kind not in FUNCTION_KINDS:
             excluded.append((p.label, f"symbol type {p.kind}"))
         else:
-            export = _function_export(p, slot_of, defined, layout, host)
+            export = _function_export(p, slot_of, defined, by_name, layout, host)
             if isinstance(export, str):
                 excluded.append((p.label, export))
             else:
@@ -283,12 +285,13 @@ def plan_dce_shim(tree: DceTree, key: str, host: Host, layout: Layout,
 
 
 def _function_export(p: ExportPair, slot_of: dict[str, int], defined: frozenset[str],
-                     layout: Layout, host: Host) -> Export | str:
+                     by_name: dict[str, PolicyEntry], layout: Layout,
+                     host: Host) -> Export | str:
     """How the shim exports the function pair ``p`` (``slot_of``: the field of each name of
-    DCE's table), or why it does not."""
-    if p.default and p.name in slot_of and p.name in defined:
-        # DCE's own entry exports it (as in the prepared build, `complete._added_entries`),
-        # even where an entry was added for another library's compat pair of the name
+    DCE's table), or why it does not: as the prepared build does (`complete.exported_by_dce`),
+    through DCE's own entry where its definition exports the pair (an entry added for another
+    library's pair of the same name notwithstanding), else through the pair's added entry."""
+    if p.name in slot_of and exported_by_dce(p, defined, by_name):
         return Export(p, "slot", slot_of[p.name], "", "")
     ident = entry_ident(p.name, p.version)
     if ident in layout.fields:

@@ -21,7 +21,7 @@ from waflib import Logs, Task, TaskGen, Utils  # type: ignore[import-untyped,imp
 from ..elf import read_elf
 from ..fsutil import holds, write_if_changed
 from ..versionmaps import build_map
-from .generate import Generated, generate, write_generated
+from .generate import GEN, Generated, generate, write_generated
 from .glue import check_exports, glue_pairs, object_definitions, objcopy_glue_arguments
 from .host import load_host
 from .tree import ELFDCE_DIR, open_tree
@@ -217,7 +217,7 @@ def attach(bld) -> None:
     made_from = generation_key(tree, cxx, flags, sysroot,
                                os.path.join(bld.bldnode.abspath(), STAMPS))
     key = json.dumps(made_from, indent=1, sort_keys=True) + "\n"
-    gen_dir = os.path.join(tree.elfdce_dir, "gen")
+    gen_dir = os.path.join(tree.elfdce_dir, GEN)
     _STATE.clear()
     _STATE["args"] = (tree, cxx, flags, sysroot)
     up_to_date = (holds(os.path.join(gen_dir, KEY), key.encode())
@@ -230,7 +230,7 @@ def attach(bld) -> None:
             Logs.info("elfdce: regenerated %s" % ", ".join(changed))
         _STATE["generated"] = generated
     env.ELFDCE_CODE = made_from["elfdce"]  # in the glue and check steps' signatures
-    gen = f"{ELFDCE_DIR}/gen"
+    gen = f"{ELFDCE_DIR}/{GEN}"
     key_node = bld.path.find_node(f"{gen}/{KEY}")
     present = set(made_from["libraries"])  # the host's libraries elfdce found
     for group in bld.groups:

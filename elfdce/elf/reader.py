@@ -123,6 +123,11 @@ class _File:
     def fail(self, problem: str) -> ElfError:
         return ElfError(self.path, problem)
 
+    def close(self) -> None:
+        """Unmap the file (bytes read instead of mapped need nothing)."""
+        if isinstance(self.data, mmap.mmap):
+            self.data.close()
+
     def check(self, offset: int, size: int, what: str) -> None:
         if offset < 0 or size < 0 or offset + size > self.size:
             raise self.fail(
@@ -182,8 +187,7 @@ def read_elf(path: str | os.PathLike[str], *, relocations: bool = True) -> ElfSy
     try:
         return _parse(f, relocations)
     finally:
-        if isinstance(f.data, mmap.mmap):
-            f.data.close()
+        f.close()
 
 
 def read_elf_bytes(data: bytes, path: str = "<bytes>", *, relocations: bool = True) -> ElfSymbols:
@@ -200,8 +204,7 @@ def read_header(path: str | os.PathLike[str]) -> ElfHeader:
     try:
         return _Parser(f)._header()
     finally:
-        if isinstance(f.data, mmap.mmap):
-            f.data.close()
+        f.close()
 
 
 def read_static_symbols(path: str | os.PathLike[str]) -> tuple[Symbol, ...]:
@@ -231,8 +234,7 @@ def read_static_symbols_and_sections(
     except _BUGS as exc:
         raise f.fail(f"{INTERNAL_ERROR} ({type(exc).__name__}: {exc})") from None
     finally:
-        if isinstance(f.data, mmap.mmap):
-            f.data.close()
+        f.close()
 
 
 def _parse(f: _File, relocations: bool) -> ElfSymbols:

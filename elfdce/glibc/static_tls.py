@@ -13,6 +13,8 @@ per process, each taking its own block while the process runs.
 
 from __future__ import annotations
 
+from .._record import Record
+
 TUNABLE = "glibc.rtld.optional_static_tls"
 FIRST_RELEASE = (2, 32)  # the first glibc with the tunable
 OPTIONAL_STATIC_TLS = 512  # its default
@@ -21,26 +23,12 @@ PREPARED_STATIC_TLS = 16384  # what a prepared tree's simulators raise it to (EL
 ENVIRONMENT = "ELFDCE_STATIC_TLS"  # the variable that changes it at run time (0: glibc's)
 
 
-class Room(tuple):
+class Room(Record):
     """The bytes of static TLS dlopened objects can take, and where that number comes from."""
 
-    __slots__ = ()
-
-    def __new__(cls, size: int, source: str, raisable: bool) -> Room:
-        return tuple.__new__(cls, (size, source, raisable))
-
-    @property
-    def size(self) -> int:
-        return self[0]
-
-    @property
-    def source(self) -> str:
-        return self[1]
-
-    @property
-    def raisable(self) -> bool:
-        """Whether the tunable exists (glibc >= 2.32): a larger one in the environment helps."""
-        return self[2]
+    size: int
+    source: str
+    raisable: bool  # the tunable exists (glibc >= 2.32): a larger one in the environment helps
 
 
 def dlopen_room(release: tuple[int, int] | None, prepared: bool) -> Room:

@@ -45,8 +45,8 @@ _TOKEN = re.compile(r"defined\s*\(\s*(\w+)\s*\)|defined\s+(\w+)|(\|\||&&|==|!=|!
 
 def header_path(arch: str, root: str = "/") -> str | None:
     """The first of ``arch``'s headers that exists here (under ``root``), or None."""
-    return next((os.path.join(root, p.lstrip("/")) for p in HEADERS[arch]
-                 if os.path.isfile(os.path.join(root, p.lstrip("/")))), None)
+    candidates = (os.path.join(root, p.lstrip("/")) for p in HEADERS[arch])
+    return next((p for p in candidates if os.path.isfile(p)), None)
 
 
 def kernel_version(header: str) -> tuple[int, int] | None:
